@@ -1,0 +1,135 @@
+// Dense layer kernels: forward Z = X W + b with the activation fused into the product's epilogue,
+// and backward (dZ, dW, db, dX += dZ W^T). Small layers use the register-tiled product; large ones
+// go to KokkosBlas::gemm (the vendor BLAS where Kokkos-Kernels has it as a TPL).
+#pragma once
+
+#include <KokkosBlas3_gemm.hpp>
+#include <kyper/kernels/activation.hpp>
+#include <kyper/kernels/tile_gemm.hpp>
+
+namespace kyper {
+
+// Multiply-adds per call above which KokkosBlas::gemm beats the tiled kernel (measured with
+// benchmarks/training; a layer of 256x256 at batch 256 is about 1.7e7).
+constexpr double kDenseGemmThreshold = 4.0e6;
+
+inline bool dense_prefers_gemm(long batch, long in, long out) {
+  return double(batch) * double(in) * double(out) >= kDenseGemmThreshold;
+}
+
+template <class Scalar>
+struct DenseForwardEpilogue {
+  const Scalar* bias;  // may be null
+  Scalar* pre;         // pre-activation, null when the backward pass does not need it
+  Scalar* out;
+  long ld;
+  Activation activation;
+  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const {
+    const Scalar z = bias ? value + bias[col] : value;
+    if (pre) pre[row * ld + col] = z;
+    out[row * ld + col] = activate(activation, z);
+  }
+};
+
+// Adds the bias and applies the activation in place after a BLAS product wrote Z into `out`.
+template <class ExecSpace, class Scalar>
+void dense_bias_activation(const ExecSpace& space, MatrixView<Scalar, ExecSpace> out,
+                           VectorView<const Scalar, ExecSpace> bias, MatrixView<Scalar, ExecSpace> pre,
+                           Activation activation) {
+  const long cols = out.extent(1);
+  const bool has_bias = bias.data() != nullptr, keep_pre = pre.data() != nullptr;
+  Scalar* o = out.data();
+  Scalar* p = pre.data();
+  const Scalar* b = bias.data();
+  Kokkos::parallel_for("Kyper::Dense::bias_activation", RangeOf<ExecSpace>(space, 0, long(out.size())),
+                       KOKKOS_LAMBDA(const long idx) {
+                         const Scalar z = has_bias ? o[idx] + b[idx % cols] : o[idx];
+                         if (keep_pre) p[idx] = z;
+                         o[idx] = activate(activation, z);
+                       });
+}
+
+// out = activation(x * w + bias). `pre` (same shape as out) receives z when given.
+template <class ExecSpace, class Scalar>
+void dense_forward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> x,
+                   MatrixView<const Scalar, ExecSpace> w, VectorView<const Scalar, ExecSpace> bias,
+                   MatrixView<Scalar, ExecSpace> pre, MatrixView<Scalar, ExecSpace> out, Activation activation) {
+  const int batch = x.extent(0), in = x.extent(1), units = w.extent(1);
+  if (dense_prefers_gemm(batch, in, units)) {
+    KokkosBlas::gemm("N", "N", Scalar(1), x, w, Scalar(0), out);
+    dense_bias_activation(space, out, bias, pre, activation);
+    return;
+  }
+  DenseForwardEpilogue<Scalar> epilogue{bias.data(), pre.data(), out.data(), units, activation};
+  tile_gemm(space, "Kyper::Dense::forward", batch, units, in, x.data(), StridedOperand{in, 1}, w.data(),
+            units, epilogue);
+}
+
+// d_pre = d_out * f'(pre, out), elementwise. Skipped by callers for the identity activation.
+template <class ExecSpace, class Scalar>
+void activation_backward(const ExecSpace& space, Activation activation, const Scalar* pre, const Scalar* out,
+                         const Scalar* d_out, Scalar* d_pre, long size, bool accumulate) {
+  Kokkos::parallel_for("Kyper::Activation::backward", RangeOf<ExecSpace>(space, 0, size),
+                       KOKKOS_LAMBDA(const long idx) {
+                         const Scalar z = pre ? pre[idx] : Scalar(0);
+                         const Scalar g = d_out[idx] * activation_derivative(activation, z, out[idx]);
+                         d_pre[idx] = accumulate ? d_pre[idx] + g : g;
+                       });
+}
+
+// Column sums of a row-major matrix: db = sum over the batch of dZ. `m` needs TileSpare spare elements.
+template <class ExecSpace, class Scalar>
+void column_sums(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> m, VectorView<Scalar, ExecSpace> sums) {
+  const int rows = m.extent(0), cols = m.extent(1);
+  const Scalar* data = m.data();
+  Scalar* out = sums.data();
+  const int tiles = (cols + TileCols - 1) / TileCols;
+  Kokkos::parallel_for("Kyper::Dense::bias_gradient", RangeOf<ExecSpace>(space, 0, tiles),
+                       KOKKOS_LAMBDA(const long tile) {
+                         const int col0 = int(tile) * TileCols;
+                         Scalar acc[TileCols];
+                         for (int c = 0; c < TileCols; ++c) acc[c] = Scalar(0);
+                         for (int r = 0; r < rows; ++r)
+                           for (int c = 0; c < TileCols; ++c) acc[c] += data[long(r) * cols + col0 + c];
+                         for (int c = 0; c < TileCols && col0 + c < cols; ++c) out[col0 + c] = acc[c];
+                       });
+}
+
+template <class ExecSpace, class Scalar>
+void transpose(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> in, MatrixView<Scalar, ExecSpace> out) {
+  const long rows = in.extent(0), cols = in.extent(1);
+  const Scalar* src = in.data();
+  Scalar* dst = out.data();
+  Kokkos::parallel_for("Kyper::Dense::transpose", RangeOf<ExecSpace>(space, 0, cols),
+                       KOKKOS_LAMBDA(const long c) {
+                         for (long r = 0; r < rows; ++r) dst[c * rows + r] = src[r * cols + c];
+                       });
+}
+
+// Given d_pre = dL/dZ: dW = X^T dZ, db = colsum(dZ), and dX += dZ W^T when dx is given.
+// `w_transposed` is scratch of shape (units x in) with TileSpare spare elements.
+template <class ExecSpace, class Scalar>
+void dense_backward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> x,
+                    MatrixView<const Scalar, ExecSpace> w, MatrixView<const Scalar, ExecSpace> d_pre,
+                    MatrixView<Scalar, ExecSpace> dw, VectorView<Scalar, ExecSpace> db,
+                    MatrixView<Scalar, ExecSpace> dx, MatrixView<Scalar, ExecSpace> w_transposed) {
+  const int batch = x.extent(0), in = x.extent(1), units = w.extent(1);
+  const bool gemm = dense_prefers_gemm(batch, in, units);
+  if (gemm) {
+    KokkosBlas::gemm("T", "N", Scalar(1), x, d_pre, Scalar(0), dw);
+  } else {
+    tile_gemm(space, "Kyper::Dense::weight_gradient", in, units, batch, x.data(), StridedOperand{1, in},
+              d_pre.data(), units, StoreEpilogue<Scalar>{dw.data(), units});
+  }
+  if (db.data()) column_sums(space, d_pre, db);
+  if (!dx.data()) return;
+  if (gemm) {
+    KokkosBlas::gemm("N", "T", Scalar(1), d_pre, w, Scalar(1), dx);
+    return;
+  }
+  transpose(space, w, w_transposed);
+  tile_gemm(space, "Kyper::Dense::input_gradient", batch, in, units, d_pre.data(), StridedOperand{units, 1},
+            w_transposed.data(), in, AccumulateEpilogue<Scalar>{dx.data(), in});
+}
+
+}  // namespace kyper

@@ -1,0 +1,20 @@
+// Portable math for kernels: Kokkos 3.4 has its math functions only in Kokkos::Experimental,
+// Kokkos >= 3.6 (and 4.x/5.x, where the Experimental ones are gone) in Kokkos. Kernels call kmath::.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+
+namespace kyper {
+#if KOKKOS_VERSION >= 30600
+namespace kmath = ::Kokkos;
+#else
+namespace kmath = ::Kokkos::Experimental;
+#endif
+
+// Work-tile widths of the register-blocked kernels: TileRows x TileCols accumulators per work item.
+// Every buffer a tile kernel reads carries TileCols spare elements past its end so the last tile
+// may read (never write) beyond the logical edge without a bounds check in its inner loop.
+constexpr int TileRows = 4;
+constexpr int TileCols = 16;
+constexpr int TileSpare = TileCols;
+}  // namespace kyper

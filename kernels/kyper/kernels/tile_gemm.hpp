@@ -1,0 +1,84 @@
+// Register-tiled matrix product for the small and medium layers that BLAS handles poorly:
+// C(m x n) = sum_k A(row, k) * B(k, col), one TileRows x TileCols tile of accumulators per work item,
+// with a caller-supplied epilogue that writes each result (bias + activation, store, accumulate).
+// A is addressed with two strides so X, X^T and dZ all fit; B's columns must be contiguous.
+#pragma once
+
+#include <kyper/kernels/math.hpp>
+#include <kyper/kernels/types.hpp>
+
+namespace kyper {
+
+struct StridedOperand {
+  long row_stride;
+  long k_stride;
+};
+
+template <class Scalar, class Epilogue>
+struct TileGemmFunctor {
+  const Scalar* a;
+  StridedOperand a_strides;
+  const Scalar* b;
+  long b_k_stride;
+  int m, n, k;
+  int col_tiles;
+  Epilogue epilogue;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const long tile) const {
+    const int row0 = int(tile / col_tiles) * TileRows;
+    const int col0 = int(tile % col_tiles) * TileCols;
+    // Rows past the edge re-read the last row: their results are discarded, the loads stay valid.
+    const Scalar* a_rows[TileRows];
+    for (int r = 0; r < TileRows; ++r) {
+      const int row = row0 + r < m ? row0 + r : m - 1;
+      a_rows[r] = a + row * a_strides.row_stride;
+    }
+    Scalar acc[TileRows][TileCols];
+    for (int r = 0; r < TileRows; ++r)
+      for (int c = 0; c < TileCols; ++c) acc[r][c] = Scalar(0);
+    for (int kk = 0; kk < k; ++kk) {
+      const Scalar* b_row = b + kk * b_k_stride + col0;
+      const long a_offset = kk * a_strides.k_stride;
+      for (int r = 0; r < TileRows; ++r) {
+        const Scalar a_value = a_rows[r][a_offset];
+        for (int c = 0; c < TileCols; ++c) acc[r][c] += a_value * b_row[c];
+      }
+    }
+    for (int r = 0; r < TileRows; ++r) {
+      if (row0 + r >= m) break;
+      for (int c = 0; c < TileCols; ++c) {
+        if (col0 + c >= n) break;
+        epilogue(row0 + r, col0 + c, acc[r][c]);
+      }
+    }
+  }
+};
+
+// Launches the tiled product on `space`. B must have TileSpare readable elements past its end.
+template <class ExecSpace, class Scalar, class Epilogue>
+void tile_gemm(const ExecSpace& space, const char* label, int m, int n, int k, const Scalar* a,
+               StridedOperand a_strides, const Scalar* b, long b_k_stride, const Epilogue& epilogue) {
+  if (m <= 0 || n <= 0) return;
+  const int row_tiles = (m + TileRows - 1) / TileRows;
+  const int col_tiles = (n + TileCols - 1) / TileCols;
+  TileGemmFunctor<Scalar, Epilogue> functor{a, a_strides, b, b_k_stride, m, n, k, col_tiles, epilogue};
+  Kokkos::parallel_for(label, RangeOf<ExecSpace>(space, 0, long(row_tiles) * col_tiles), functor);
+}
+
+// Epilogue: out(row, col) = value.
+template <class Scalar>
+struct StoreEpilogue {
+  Scalar* out;
+  long ld;
+  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] = value; }
+};
+
+// Epilogue: out(row, col) += value (gradients of a node read by several consumers add up).
+template <class Scalar>
+struct AccumulateEpilogue {
+  Scalar* out;
+  long ld;
+  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] += value; }
+};
+
+}  // namespace kyper

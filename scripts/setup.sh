@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Installs what Kyper needs on a Debian bookworm machine and is safe to run again:
+# Debian packages, then Kokkos 3.4.01 + Kokkos-Kernels from Debian's trilinos source
+# package into a cached prefix. Prints the prefix's CMake path on its last line.
+#
+#   scripts/setup.sh            CPU build deps (OpenMP + Serial Kokkos)
+#   scripts/setup.sh --bench    also the reference tools for benchmarks (LibTorch, Optuna, scikit-learn)
+#   scripts/setup.sh --cuda     also CUDA 11.8 + g++-11 and a CUDA Kokkos in its own prefix
+set -euo pipefail
+
+want_bench=0
+want_cuda=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) want_bench=1 ;;
+    --cuda) want_cuda=1 ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+deps_root="${KYPER_DEPS_DIR:-$HOME/.cache/kyper}"
+kokkos_version=3.4.01
+jobs="${KYPER_BUILD_JOBS:-$(nproc)}"
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+
+log() { echo "[setup] $*" >&2; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$apt_updated" -eq 0 ]; then
+    $sudo_cmd apt-get update -qq
+    apt_updated=1
+  fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# A sources entry of our own, so the machine's own entries stay untouched.
+add_sources_entry() {
+  local file="/etc/apt/sources.list.d/kyper-$1.sources" types="$2" components="$3"
+  [ -f "$file" ] && return 0
+  log "adding apt sources entry $file"
+  $sudo_cmd tee "$file" >/dev/null <<SRC
+Types: $types
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: $components
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  apt_updated=0
+}
+
+apt_install build-essential cmake ninja-build pkg-config dpkg-dev ca-certificates \
+  libopenmpi-dev openmpi-bin libeigen3-dev libcereal-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
+
+if [ "$want_bench" -eq 1 ]; then
+  apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn
+fi
+
+# --- Kokkos + Kokkos-Kernels sources from Debian's trilinos source package ---
+src_dir="$deps_root/src/kokkos-$kokkos_version"
+fetch_kokkos_sources() {
+  [ -f "$src_dir/.extracted" ] && return 0
+  add_sources_entry deb-src deb-src main
+  if [ "$apt_updated" -eq 0 ]; then $sudo_cmd apt-get update -qq; apt_updated=1; fi
+  local dl="$deps_root/download"
+  mkdir -p "$dl" "$src_dir"
+  if ! ls "$dl"/trilinos_*.orig.tar.* >/dev/null 2>&1; then
+    log "downloading trilinos source package"
+    (cd "$dl" && apt-get source --download-only trilinos >&2)
+  fi
+  local tarball
+  tarball=$(ls "$dl"/trilinos_*.orig.tar.* | head -n 1)
+  log "extracting packages/kokkos and packages/kokkos-kernels from $(basename "$tarball")"
+  tar -xf "$tarball" -C "$src_dir" --strip-components=1 --wildcards '*/packages/kokkos/*' '*/packages/kokkos-kernels/*'
+  touch "$src_dir/.extracted"
+}
+
+# build_kokkos PREFIX BUILD_DIR [extra cmake args...]
+build_kokkos() {
+  local prefix="$1" build="$2"; shift 2
+  if [ -f "$prefix/.kyper-complete" ]; then return 0; fi
+  fetch_kokkos_sources
+  rm -rf "$build" "$prefix"
+  log "building Kokkos $kokkos_version into $prefix"
+  cmake -S "$src_dir/packages/kokkos" -B "$build/kokkos" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DCMAKE_CXX_STANDARD=17 -DKokkos_ENABLE_SERIAL=ON "$@" >&2
+  cmake --build "$build/kokkos" -j "$jobs" >&2
+  cmake --install "$build/kokkos" >&2
+  log "building Kokkos-Kernels $kokkos_version (ETI off: header-only instantiation)"
+  cmake -S "$src_dir/packages/kokkos-kernels" -B "$build/kernels" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DKokkos_ROOT="$prefix" -DCMAKE_CXX_STANDARD=17 \
+    -DKokkosKernels_INST_FLOAT=OFF -DKokkosKernels_INST_DOUBLE=OFF \
+    -DKokkosKernels_INST_COMPLEX_FLOAT=OFF -DKokkosKernels_INST_COMPLEX_DOUBLE=OFF \
+    -DKokkosKernels_INST_LAYOUTLEFT=OFF -DKokkosKernels_INST_LAYOUTRIGHT=OFF \
+    -DKokkosKernels_INST_EXECSPACE_OPENMP=OFF -DKokkosKernels_INST_EXECSPACE_SERIAL=OFF \
+    -DKokkosKernels_INST_EXECSPACE_CUDA=OFF \
+    -DKokkosKernels_INST_MEMSPACE_HOSTSPACE=OFF -DKokkosKernels_INST_MEMSPACE_CUDASPACE=OFF \
+    -DKokkosKernels_INST_MEMSPACE_CUDAUVMSPACE=OFF \
+    -DKokkosKernels_INST_OFFSET_INT=OFF -DKokkosKernels_INST_OFFSET_SIZE_T=OFF \
+    -DKokkosKernels_INST_ORDINAL_INT=OFF -DKokkosKernels_INST_ORDINAL_INT64_T=OFF \
+    -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF \
+    "$@" >&2
+  cmake --build "$build/kernels" -j "$jobs" >&2
+  cmake --install "$build/kernels" >&2
+  touch "$prefix/.kyper-complete"
+  rm -rf "$build"
+}
+
+cpu_prefix="$deps_root/kokkos-$kokkos_version-openmp"
+# Host gemm goes to OpenBLAS through Kokkos-Kernels' BLAS TPL (large dense layers).
+build_kokkos "$cpu_prefix" "$deps_root/build/openmp" -DKokkos_ENABLE_OPENMP=ON \
+  -DKokkosKernels_ENABLE_TPL_BLAS=ON -DBLA_VENDOR=OpenBLAS
+
+if [ "$want_cuda" -eq 1 ]; then
+  # non-free (+ contrib) only: main is already served by the machine's own entry, and a
+  # second main would make apt warn about targets configured twice.
+  add_sources_entry non-free deb "contrib non-free"
+  apt_install nvidia-cuda-toolkit nvidia-cuda-dev g++-11 ccache
+  cuda_prefix="$deps_root/kokkos-$kokkos_version-cuda"
+  cuda_arch=AMPERE80 cuda_sm=sm_80
+  cuda_args=(
+    -DCMAKE_CXX_COMPILER="$src_dir/packages/kokkos/bin/nvcc_wrapper"
+    # nvcc_wrapper compiles for sm_35 unless told otherwise, CMake's compiler probe included;
+    # the same flag again from Kokkos' arch option is accepted (only differing ones are not).
+    -DCMAKE_CXX_FLAGS="-arch=$cuda_sm"
+    -DKokkos_ENABLE_OPENMP=ON -DKokkos_ENABLE_CUDA=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON
+    -DKokkos_ARCH_$cuda_arch=ON
+    # No vendor libraries: Kokkos-Kernels' own gemm/spmv kernels get compiled for the
+    # device (what a compile check wants, and spack's kokkos-kernels+cuda default).
+    -DKokkosKernels_ENABLE_TPL_BLAS=OFF -DKokkosKernels_ENABLE_TPL_CUBLAS=OFF
+    -DKokkosKernels_ENABLE_TPL_CUSPARSE=OFF
+  )
+  # A prefix built with other options is rebuilt (and a CI cache keyed on this file misses).
+  cuda_stamp="kokkos=$kokkos_version ${cuda_args[*]}"
+  if [ -f "$cuda_prefix/.kyper-complete" ] &&
+     [ "$(cat "$cuda_prefix/.kyper-cuda-options" 2>/dev/null)" != "$cuda_stamp" ]; then
+    log "CUDA Kokkos in $cuda_prefix was built with other options: rebuilding"
+    rm -f "$cuda_prefix/.kyper-complete"
+  fi
+  # Debian's nvcc (CUDA 11.8, /usr/bin) and nothing else: a preinstalled CUDA 13 in
+  # /usr/local/cuda/bin or /usr/local/bin is too new for Kokkos 3.4, and CUDA_HOME /
+  # LIBRARY_PATH pointing at it would pull its headers or libcuda stub into the link.
+  (
+    export PATH=/usr/bin:/bin:/usr/sbin:/sbin
+    unset CUDA_HOME CUDA_PATH CUDA_ROOT CUDAToolkit_ROOT CUDACXX LIBRARY_PATH CPATH
+    export NVCC_WRAPPER_DEFAULT_COMPILER=g++-11
+    nvcc_version=$(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+    [ "$nvcc_version" = "11.8" ] || { echo "setup.sh: expected Debian's nvcc 11.8 at /usr/bin/nvcc, got '$nvcc_version'" >&2; exit 1; }
+    build_kokkos "$cuda_prefix" "$deps_root/build/cuda" "${cuda_args[@]}"
+  )
+  echo "$cuda_stamp" >"$cuda_prefix/.kyper-cuda-options"
+  echo "$cuda_prefix"
+else
+  echo "$cpu_prefix"
+fi

@@ -116,9 +116,20 @@ build_kokkos() {
   rm -rf "$build"
 }
 
-cpu_prefix="$deps_root/kokkos-$kokkos_version-openmp"
+# Host SIMD level for Kokkos' arch option (Kokkos 3.4 has no "native"): the tiled kernels need
+# AVX2/AVX-512 to be competitive. The prefix is named after it, so a machine with another CPU
+# builds its own instead of reusing one that would fault.
+host_arch=""
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  host_arch=SKX
+elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  host_arch=HSW
+fi
+host_arch_args=()
+[ -n "$host_arch" ] && host_arch_args=("-DKokkos_ARCH_$host_arch=ON")
+cpu_prefix="$deps_root/kokkos-$kokkos_version-openmp${host_arch:+-${host_arch,,}}"
 # Host gemm goes to OpenBLAS through Kokkos-Kernels' BLAS TPL (large dense layers).
-build_kokkos "$cpu_prefix" "$deps_root/build/openmp" -DKokkos_ENABLE_OPENMP=ON \
+build_kokkos "$cpu_prefix" "$deps_root/build/openmp" -DKokkos_ENABLE_OPENMP=ON "${host_arch_args[@]}" \
   -DKokkosKernels_ENABLE_TPL_BLAS=ON -DBLA_VENDOR=OpenBLAS
 
 if [ "$want_cuda" -eq 1 ]; then

@@ -3,6 +3,8 @@
 // only need a, gelu/swish need z.
 #pragma once
 
+#include <type_traits>
+
 #include <kyper/kernels/math.hpp>
 
 namespace kyper {
@@ -64,6 +66,21 @@ KOKKOS_INLINE_FUNCTION Scalar activation_derivative(Activation act, Scalar z, Sc
     case Activation::Elu: return a > Scalar(0) ? Scalar(1) : a + Scalar(1);
   }
   return Scalar(1);
+}
+
+// Calls f(std::integral_constant<Activation, A>{}) for the run-time value `act`, so elementwise
+// kernels are compiled once per activation and their loops vectorize (no switch per element).
+template <class F>
+void dispatch_activation(Activation act, F&& f) {
+  switch (act) {
+    case Activation::Identity: return f(std::integral_constant<Activation, Activation::Identity>{});
+    case Activation::Relu: return f(std::integral_constant<Activation, Activation::Relu>{});
+    case Activation::Tanh: return f(std::integral_constant<Activation, Activation::Tanh>{});
+    case Activation::Sigmoid: return f(std::integral_constant<Activation, Activation::Sigmoid>{});
+    case Activation::Swish: return f(std::integral_constant<Activation, Activation::Swish>{});
+    case Activation::Gelu: return f(std::integral_constant<Activation, Activation::Gelu>{});
+    case Activation::Elu: return f(std::integral_constant<Activation, Activation::Elu>{});
+  }
 }
 
 }  // namespace kyper

@@ -31,22 +31,29 @@ struct DenseForwardEpilogue {
   }
 };
 
+template <Activation Act, class Scalar>
+struct BiasActivationFunctor {
+  Scalar* out;
+  Scalar* pre;  // may be null
+  const Scalar* bias;  // may be null
+  long cols;
+  KOKKOS_INLINE_FUNCTION void operator()(const long idx) const {
+    const Scalar z = bias ? out[idx] + bias[idx % cols] : out[idx];
+    if (pre) pre[idx] = z;
+    out[idx] = activate(Act, z);
+  }
+};
+
 // Adds the bias and applies the activation in place after a BLAS product wrote Z into `out`.
 template <class ExecSpace, class Scalar>
 void dense_bias_activation(const ExecSpace& space, MatrixView<Scalar, ExecSpace> out,
                            VectorView<const Scalar, ExecSpace> bias, MatrixView<Scalar, ExecSpace> pre,
                            Activation activation) {
-  const long cols = out.extent(1);
-  const bool has_bias = bias.data() != nullptr, keep_pre = pre.data() != nullptr;
-  Scalar* o = out.data();
-  Scalar* p = pre.data();
-  const Scalar* b = bias.data();
-  Kokkos::parallel_for("Kyper::Dense::bias_activation", RangeOf<ExecSpace>(space, 0, long(out.size())),
-                       KOKKOS_LAMBDA(const long idx) {
-                         const Scalar z = has_bias ? o[idx] + b[idx % cols] : o[idx];
-                         if (keep_pre) p[idx] = z;
-                         o[idx] = activate(activation, z);
-                       });
+  dispatch_activation(activation, [&](auto act) {
+    Kokkos::parallel_for("Kyper::Dense::bias_activation", RangeOf<ExecSpace>(space, 0, long(out.size())),
+                         BiasActivationFunctor<decltype(act)::value, Scalar>{out.data(), pre.data(), bias.data(),
+                                                                              long(out.extent(1))});
+  });
 }
 
 // out = activation(x * w + bias). `pre` (same shape as out) receives z when given.
@@ -65,16 +72,28 @@ void dense_forward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> x
             units, epilogue);
 }
 
-// d_pre = d_out * f'(pre, out), elementwise. Skipped by callers for the identity activation.
+template <Activation Act, class Scalar>
+struct ActivationBackwardFunctor {
+  const Scalar* pre;  // may be null when the derivative needs only the output
+  const Scalar* out;
+  const Scalar* d_out;
+  Scalar* d_pre;
+  bool accumulate;
+  KOKKOS_INLINE_FUNCTION void operator()(const long idx) const {
+    const Scalar z = derivative_needs_preactivation(Act) ? pre[idx] : Scalar(0);
+    const Scalar g = d_out[idx] * activation_derivative(Act, z, out[idx]);
+    d_pre[idx] = accumulate ? d_pre[idx] + g : g;
+  }
+};
+
+// d_pre (+)= d_out * f'(pre, out), elementwise. Skipped by callers for the identity activation.
 template <class ExecSpace, class Scalar>
 void activation_backward(const ExecSpace& space, Activation activation, const Scalar* pre, const Scalar* out,
                          const Scalar* d_out, Scalar* d_pre, long size, bool accumulate) {
-  Kokkos::parallel_for("Kyper::Activation::backward", RangeOf<ExecSpace>(space, 0, size),
-                       KOKKOS_LAMBDA(const long idx) {
-                         const Scalar z = pre ? pre[idx] : Scalar(0);
-                         const Scalar g = d_out[idx] * activation_derivative(activation, z, out[idx]);
-                         d_pre[idx] = accumulate ? d_pre[idx] + g : g;
-                       });
+  dispatch_activation(activation, [&](auto act) {
+    Kokkos::parallel_for("Kyper::Activation::backward", RangeOf<ExecSpace>(space, 0, size),
+                         ActivationBackwardFunctor<decltype(act)::value, Scalar>{pre, out, d_out, d_pre, accumulate});
+  });
 }
 
 // Column sums of a row-major matrix: db = sum over the batch of dZ. `m` needs TileSpare spare elements.

@@ -9,10 +9,19 @@
 
 namespace kyper {
 
+template <Activation Act, class Scalar>
+struct ActivationForwardFunctor {
+  const Scalar* in;
+  Scalar* out;
+  KOKKOS_INLINE_FUNCTION void operator()(const long idx) const { out[idx] = activate(Act, in[idx]); }
+};
+
 template <class ExecSpace, class Scalar>
 void activation_forward(const ExecSpace& space, Activation activation, const Scalar* in, Scalar* out, long size) {
-  Kokkos::parallel_for("Kyper::Activation::forward", RangeOf<ExecSpace>(space, 0, size),
-                       KOKKOS_LAMBDA(const long idx) { out[idx] = activate(activation, in[idx]); });
+  dispatch_activation(activation, [&](auto act) {
+    Kokkos::parallel_for("Kyper::Activation::forward", RangeOf<ExecSpace>(space, 0, size),
+                         ActivationForwardFunctor<decltype(act)::value, Scalar>{in, out});
+  });
 }
 
 // out = in (first input of an add) or out += in (the others).

@@ -41,6 +41,7 @@ struct TileGemmFunctor {
       const long a_offset = kk * a_strides.k_stride;
       for (int r = 0; r < TileRows; ++r) {
         const Scalar a_value = a_rows[r][a_offset];
+        KYPER_SIMD
         for (int c = 0; c < TileCols; ++c) acc[r][c] += a_value * b_row[c];
       }
     }

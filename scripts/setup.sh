@@ -58,7 +58,7 @@ SRC
 
 apt_install build-essential cmake ninja-build pkg-config dpkg-dev ca-certificates \
   libopenmpi-dev openmpi-bin libeigen3-dev libcereal-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libopenblas-openmp-dev
 
 if [ "$want_bench" -eq 1 ]; then
   apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn
@@ -86,7 +86,11 @@ fetch_kokkos_sources() {
 # build_kokkos PREFIX BUILD_DIR [extra cmake args...]
 build_kokkos() {
   local prefix="$1" build="$2"; shift 2
-  if [ -f "$prefix/.kyper-complete" ]; then return 0; fi
+  # A prefix is reused only if it was built with the same options.
+  local stamp="kokkos=$kokkos_version $*"
+  if [ -f "$prefix/.kyper-complete" ] && [ "$(cat "$prefix/.kyper-options" 2>/dev/null)" = "$stamp" ]; then
+    return 0
+  fi
   fetch_kokkos_sources
   rm -rf "$build" "$prefix"
   log "building Kokkos $kokkos_version into $prefix"
@@ -112,6 +116,7 @@ build_kokkos() {
     "$@" >&2
   cmake --build "$build/kernels" -j "$jobs" >&2
   cmake --install "$build/kernels" >&2
+  echo "$stamp" >"$prefix/.kyper-options"
   touch "$prefix/.kyper-complete"
   rm -rf "$build"
 }
@@ -129,8 +134,12 @@ host_arch_args=()
 [ -n "$host_arch" ] && host_arch_args=("-DKokkos_ARCH_$host_arch=ON")
 cpu_prefix="$deps_root/kokkos-$kokkos_version-openmp${host_arch:+-${host_arch,,}}"
 # Host gemm goes to OpenBLAS through Kokkos-Kernels' BLAS TPL (large dense layers).
+# Large dense layers go to OpenBLAS through Kokkos-Kernels' BLAS TPL. Its OpenMP build shares the
+# OpenMP thread pool with Kokkos; the pthread build's spinning workers would fight Kokkos' threads.
+openblas_dir=/usr/lib/x86_64-linux-gnu/openblas-openmp
 build_kokkos "$cpu_prefix" "$deps_root/build/openmp" -DKokkos_ENABLE_OPENMP=ON "${host_arch_args[@]}" \
-  -DKokkosKernels_ENABLE_TPL_BLAS=ON -DBLA_VENDOR=OpenBLAS
+  -DKokkosKernels_ENABLE_TPL_BLAS=ON -DBLAS_LIBRARY_DIRS="$openblas_dir" -DBLAS_LIBRARIES=openblas \
+  -DKokkosKernels_ENABLE_TPL_LAPACK=ON -DLAPACK_LIBRARY_DIRS="$openblas_dir" -DLAPACK_LIBRARIES=openblas
 
 if [ "$want_cuda" -eq 1 ]; then
   # non-free (+ contrib) only: main is already served by the machine's own entry, and a
@@ -151,13 +160,6 @@ if [ "$want_cuda" -eq 1 ]; then
     -DKokkosKernels_ENABLE_TPL_BLAS=OFF -DKokkosKernels_ENABLE_TPL_CUBLAS=OFF
     -DKokkosKernels_ENABLE_TPL_CUSPARSE=OFF
   )
-  # A prefix built with other options is rebuilt (and a CI cache keyed on this file misses).
-  cuda_stamp="kokkos=$kokkos_version ${cuda_args[*]}"
-  if [ -f "$cuda_prefix/.kyper-complete" ] &&
-     [ "$(cat "$cuda_prefix/.kyper-cuda-options" 2>/dev/null)" != "$cuda_stamp" ]; then
-    log "CUDA Kokkos in $cuda_prefix was built with other options: rebuilding"
-    rm -f "$cuda_prefix/.kyper-complete"
-  fi
   # Debian's nvcc (CUDA 11.8, /usr/bin) and nothing else: a preinstalled CUDA 13 in
   # /usr/local/cuda/bin or /usr/local/bin is too new for Kokkos 3.4, and CUDA_HOME /
   # LIBRARY_PATH pointing at it would pull its headers or libcuda stub into the link.
@@ -169,7 +171,6 @@ if [ "$want_cuda" -eq 1 ]; then
     [ "$nvcc_version" = "11.8" ] || { echo "setup.sh: expected Debian's nvcc 11.8 at /usr/bin/nvcc, got '$nvcc_version'" >&2; exit 1; }
     build_kokkos "$cuda_prefix" "$deps_root/build/cuda" "${cuda_args[@]}"
   )
-  echo "$cuda_stamp" >"$cuda_prefix/.kyper-cuda-options"
   echo "$cuda_prefix"
 else
   echo "$cpu_prefix"

@@ -1,0 +1,153 @@
+// The ask/tell interface every search algorithm shares. ask(n) hands out trials (an id and a
+// configuration); tell() takes results that name their trial, in any order, so late or failed
+// trials can never be matched to the wrong configuration. The state (observations, pending
+// trials, RNG) is checkpointable, so a killed search resumes identically.
+#pragma once
+
+#include <kyper/search/configuration.hpp>
+#include <kyper/search/space.hpp>
+
+#include <cstdint>
+#include <iosfwd>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace cereal {
+class BinaryOutputArchive;
+class BinaryInputArchive;
+}  // namespace cereal
+
+namespace kyper::search {
+
+class ResultsTable;
+
+struct Trial {
+  std::int64_t id = 0;
+  Configuration config;
+};
+
+// Seconds since the Unix epoch (wall clock), the unit of every timestamp.
+double now_seconds();
+
+struct Result {
+  std::int64_t trial_id = 0;
+  std::optional<double> objective;  // absent: the trial failed
+  std::string reason;               // why it failed
+  double timestamp_start = std::numeric_limits<double>::quiet_NaN();
+  double timestamp_end = std::numeric_limits<double>::quiet_NaN();
+  std::map<std::string, std::string> metadata;
+
+  static Result success(std::int64_t id, double objective) {
+    Result r;
+    r.trial_id = id;
+    r.objective = objective;
+    return r;
+  }
+  static Result failure(std::int64_t id, std::string reason) {
+    Result r;
+    r.trial_id = id;
+    r.reason = std::move(reason);
+    return r;
+  }
+};
+
+struct Observation {
+  std::int64_t id = 0;
+  Configuration config;
+  std::optional<double> objective;  // absent: failed
+  std::string reason;
+  double timestamp_submit = std::numeric_limits<double>::quiet_NaN();
+  double timestamp_start = std::numeric_limits<double>::quiet_NaN();
+  double timestamp_end = std::numeric_limits<double>::quiet_NaN();
+  double timestamp_gather = std::numeric_limits<double>::quiet_NaN();
+  std::map<std::string, std::string> metadata;
+
+  bool failed() const { return !objective.has_value(); }
+};
+
+struct PendingTrial {
+  Configuration config;
+  double timestamp_submit = 0.0;
+};
+
+struct SearchOptions {
+  std::uint64_t seed = 0;
+  bool maximize = true;  // DeepHyper's convention; false minimises the objective
+  // Trial ids are id_offset, id_offset + id_stride, ...: searches on different MPI ranks share
+  // results without id clashes (rank r of P uses offset r, stride P).
+  std::int64_t id_offset = 0;
+  std::int64_t id_stride = 1;
+};
+
+class Search {
+ public:
+  Search(Space space, SearchOptions options);
+  virtual ~Search() = default;
+  Search(const Search&) = delete;
+  Search& operator=(const Search&) = delete;
+
+  // n new trials; never a configuration already observed or pending unless the space has run
+  // out of distinct ones.
+  std::vector<Trial> ask(int n);
+  // Results of pending trials, in any order. Throws naming a trial id that is not pending.
+  void tell(const std::vector<Result>& results);
+  void tell(const Result& result) { tell(std::vector<Result>{result}); }
+  void tell(std::int64_t trial_id, double objective) { tell(Result::success(trial_id, objective)); }
+
+  // Adds finished trials (from a results table of this or another search) as if told, for a
+  // resume or a warm start; ids already known are rejected.
+  void warm_start(const std::vector<Observation>& observations);
+  // Forgets pending trials that will never report (e.g. in flight when a search was killed),
+  // so their configurations may be proposed again. Returns their ids.
+  std::vector<std::int64_t> abandon_pending();
+
+  const Space& space() const { return space_; }
+  const SearchOptions& options() const { return options_; }
+  bool maximize() const { return options_.maximize; }
+  const std::vector<Observation>& observations() const { return observations_; }
+  const std::map<std::int64_t, PendingTrial>& pending() const { return pending_; }
+  // Best successful observation (by the search's direction), if any.
+  std::optional<Observation> best() const;
+  virtual std::string name() const = 0;
+
+  // Every told trial is appended to `table` (not owned; nullptr detaches).
+  void attach(ResultsTable* table) { table_ = table; }
+
+  // Binary checkpoint of the whole state. load() needs a search built with the same space
+  // and options; it throws when the checkpoint was written for another space or algorithm.
+  void save(std::ostream& out) const;
+  void load(std::istream& in);
+
+ protected:
+  // n configurations to try next; the base class assigns ids and records them as pending.
+  virtual std::vector<Configuration> propose(int n) = 0;
+  // Algorithm-specific state beyond observations, pending and the RNG.
+  virtual void save_state(cereal::BinaryOutputArchive&) const {}
+  virtual void load_state(cereal::BinaryInputArchive&) {}
+
+  // Objective as the search maximises it (negated when minimising).
+  double internal(double objective) const { return options_.maximize ? objective : -objective; }
+  // Key identifying a configuration, for duplicate filtering (the values' bytes: no
+  // formatting, so checking thousands of points stays cheap).
+  static std::string key(const Configuration& config);
+  // Keys of every observed and pending configuration, kept up to date incrementally.
+  const std::unordered_set<std::string>& known_keys() const { return known_; }
+
+  Space space_;
+  SearchOptions options_;
+  std::mt19937_64 rng_;
+
+ private:
+  std::vector<Observation> observations_;
+  std::map<std::int64_t, PendingTrial> pending_;
+  std::int64_t next_id_ = 0;
+  ResultsTable* table_ = nullptr;
+  std::unordered_set<std::string> known_;
+};
+
+}  // namespace kyper::search

@@ -1,0 +1,393 @@
+#include <kyper/error.hpp>
+#include <kyper/search/json.hpp>
+#include <kyper/search/space.hpp>
+
+#include <algorithm>
+#include <functional>
+
+namespace kyper::search {
+
+namespace rj = json::rj;
+
+Space& Space::add(Parameter parameter) {
+  parameter.validate();
+  KYPER_REQUIRE(!has(parameter.name), "parameter '" << parameter.name << "' is defined twice");
+  // Copy-on-write: configurations made earlier keep sharing the old name list.
+  auto names = std::make_shared<std::vector<std::string>>(*names_);
+  names->push_back(parameter.name);
+  names_ = std::move(names);
+  parameters_.push_back(std::move(parameter));
+  conditions_of_.emplace_back();
+  update_order();
+  return *this;
+}
+
+Space& Space::add_float(const std::string& name, double low, double high, bool log) {
+  return add(Parameter::real(name, low, high, log));
+}
+Space& Space::add_int(const std::string& name, double low, double high, bool log) {
+  return add(Parameter::integer(name, low, high, log));
+}
+Space& Space::add_categorical(const std::string& name, std::vector<Value> choices) {
+  return add(Parameter::categorical(name, std::move(choices)));
+}
+Space& Space::add_ordinal(const std::string& name, std::vector<Value> sequence) {
+  return add(Parameter::ordinal(name, std::move(sequence)));
+}
+
+Space& Space::add_condition(const std::string& child, const std::string& parent,
+                            std::vector<Value> values) {
+  KYPER_REQUIRE(has(child), "condition on parameter '" << child << "': no such parameter");
+  KYPER_REQUIRE(has(parent), "condition on parameter '" << child << "': unknown parent '"
+                                                        << parent << "'");
+  KYPER_REQUIRE(child != parent, "condition on parameter '" << child << "': it is its own parent");
+  KYPER_REQUIRE(!values.empty(), "condition on parameter '" << child << "': no parent values");
+  const Parameter& p = parameter(parent);
+  for (const auto& v : values)
+    KYPER_REQUIRE(p.contains(v), "condition on parameter '" << child << "': parent '" << parent
+                                                            << "' cannot take value '"
+                                                            << value_to_string(v) << "'");
+  conditions_.push_back({child, parent, std::move(values)});
+  conditions_of_[index(child)].push_back(conditions_.size() - 1);
+  try {
+    update_order();
+  } catch (...) {
+    conditions_of_[index(child)].pop_back();
+    conditions_.pop_back();
+    throw;
+  }
+  return *this;
+}
+
+void Space::check_forbidden_clause(const ForbiddenClause& clause) const {
+  KYPER_REQUIRE(!clause.terms.empty(), "forbidden clause has no terms");
+  for (const auto& [name, values] : clause.terms) {
+    KYPER_REQUIRE(has(name), "forbidden clause names unknown parameter '" << name << "'");
+    KYPER_REQUIRE(!values.empty(), "forbidden clause on parameter '" << name << "' has no values");
+    for (const auto& v : values)
+      KYPER_REQUIRE(parameter(name).contains(v), "forbidden clause on parameter '"
+                                                     << name << "': value '" << value_to_string(v)
+                                                     << "' is outside its domain");
+  }
+}
+
+Space& Space::add_forbidden(ForbiddenClause clause) {
+  check_forbidden_clause(clause);
+  forbidden_.push_back(std::move(clause));
+  return *this;
+}
+
+void Space::update_order() {
+  // Depth-first topological sort; a cycle names the parameter where it closes.
+  const std::size_t n = parameters_.size();
+  std::vector<int> state(n, 0);
+  std::vector<std::size_t> order;
+  std::function<void(std::size_t)> visit = [&](std::size_t i) {
+    if (state[i] == 2) return;
+    KYPER_REQUIRE(state[i] == 0, "conditions form a cycle through parameter '"
+                                     << parameters_[i].name << "'");
+    state[i] = 1;
+    for (std::size_t c : conditions_of_[i]) visit(index(conditions_[c].parent));
+    state[i] = 2;
+    order.push_back(i);
+  };
+  for (std::size_t i = 0; i < n; ++i) visit(i);
+  order_ = std::move(order);
+}
+
+std::size_t Space::index(const std::string& name) const {
+  for (std::size_t i = 0; i < parameters_.size(); ++i)
+    if (parameters_[i].name == name) return i;
+  KYPER_FAIL("space has no parameter '" << name << "'");
+}
+
+bool Space::has(const std::string& name) const {
+  return std::any_of(parameters_.begin(), parameters_.end(),
+                     [&](const Parameter& p) { return p.name == name; });
+}
+
+bool Space::condition_holds(std::size_t i, const std::vector<Value>& values) const {
+  for (std::size_t c : conditions_of_[i]) {
+    const Condition& cond = conditions_[c];
+    const Value& pv = values[index(cond.parent)];
+    if (!is_active(pv)) return false;
+    if (std::find(cond.values.begin(), cond.values.end(), pv) == cond.values.end()) return false;
+  }
+  return true;
+}
+
+Configuration Space::make(const std::map<std::string, Value>& given) const {
+  for (const auto& kv : given) KYPER_REQUIRE(has(kv.first), "unknown parameter '" << kv.first << "'");
+  std::vector<Value> values(parameters_.size());
+  for (std::size_t i : order_) {
+    if (!condition_holds(i, values)) continue;
+    const Parameter& p = parameters_[i];
+    auto it = given.find(p.name);
+    Value v = (it != given.end() && is_active(it->second)) ? it->second : p.default_or_middle();
+    // JSON and CSV give integers as doubles, and numeric choices may arrive as text.
+    if (std::holds_alternative<std::string>(v) && !p.contains(v) &&
+        (p.type != ParameterType::Categorical || p.choice_index(v) < 0)) {
+      try {
+        std::size_t used = 0;
+        const double x = std::stod(std::get<std::string>(v), &used);
+        if (used == std::get<std::string>(v).size()) v = x;
+      } catch (const std::exception&) {
+      }
+    }
+    KYPER_REQUIRE(p.contains(v), "parameter '" << p.name << "': value '" << value_to_string(v)
+                                               << "' is outside its domain");
+    values[i] = std::move(v);
+  }
+  return Configuration(names_, std::move(values));
+}
+
+bool Space::is_forbidden(const Configuration& config) const {
+  for (const auto& clause : forbidden_) {
+    bool all = true;
+    for (const auto& [name, values] : clause.terms) {
+      const Value& v = config[name];
+      if (!is_active(v) || std::find(values.begin(), values.end(), v) == values.end()) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+void Space::validate(const Configuration& config) const {
+  KYPER_REQUIRE(config.size() == parameters_.size(),
+                "configuration has " << config.size() << " values, space has "
+                                     << parameters_.size() << " parameters");
+  for (std::size_t i : order_) {
+    const Parameter& p = parameters_[i];
+    const bool should = condition_holds(i, config.values());
+    const Value& v = config.at(i);
+    KYPER_REQUIRE(should == is_active(v), "parameter '" << p.name << "' is "
+                                                        << (is_active(v) ? "active" : "inactive")
+                                                        << " but its conditions say otherwise");
+    if (should)
+      KYPER_REQUIRE(p.contains(v), "parameter '" << p.name << "': value '" << value_to_string(v)
+                                                 << "' is outside its domain");
+  }
+  KYPER_REQUIRE(!is_forbidden(config), "configuration " << config.to_string()
+                                                        << " matches a forbidden clause");
+}
+
+Configuration Space::decode(const Eigen::Ref<const Eigen::VectorXd>& u) const {
+  KYPER_REQUIRE(static_cast<std::size_t>(u.size()) == parameters_.size(),
+                "decode: " << u.size() << " coordinates for " << parameters_.size()
+                           << " parameters");
+  std::vector<Value> values(parameters_.size());
+  for (std::size_t i : order_)
+    if (condition_holds(i, values)) values[i] = parameters_[i].decode(u[static_cast<Eigen::Index>(i)]);
+  return Configuration(names_, std::move(values));
+}
+
+Eigen::VectorXd Space::encode(const Configuration& config) const {
+  Eigen::VectorXd u(static_cast<Eigen::Index>(parameters_.size()));
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    const Value& v = config.at(i);
+    u[static_cast<Eigen::Index>(i)] = is_active(v) ? parameters_[i].encode(v) : kInactive;
+  }
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+namespace {
+
+std::string where(std::size_t i, const std::string& name) {
+  return "space JSON: parameters[" + std::to_string(i) + "]" + (name.empty() ? "" : " ('" + name + "')");
+}
+
+Value json_value(const rj::Value& v, const std::string& context) {
+  if (v.IsNumber()) return v.GetDouble();
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  if (v.IsBool()) return std::string(v.GetBool() ? "true" : "false");
+  KYPER_FAIL(context << ": values must be numbers or strings");
+}
+
+std::vector<Value> json_values(const rj::Value& v, const std::string& context) {
+  KYPER_REQUIRE(v.IsArray(), context << ": must be an array");
+  std::vector<Value> out;
+  for (const auto& item : v.GetArray()) out.push_back(json_value(item, context));
+  return out;
+}
+
+double json_number(const rj::Value& obj, const char* key, const std::string& context) {
+  auto it = obj.FindMember(key);
+  KYPER_REQUIRE(it != obj.MemberEnd(), context << ": missing key '" << key << "'");
+  KYPER_REQUIRE(it->value.IsNumber(), context << ": key '" << key << "' must be a number");
+  return it->value.GetDouble();
+}
+
+const rj::Value* member(const rj::Value& obj, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    auto it = obj.FindMember(k);
+    if (it != obj.MemberEnd()) return &it->value;
+  }
+  return nullptr;
+}
+
+void write_value(rj::Writer<rj::StringBuffer>& w, const Value& v) {
+  if (std::holds_alternative<double>(v)) w.Double(std::get<double>(v));
+  else w.String(value_to_string(v).c_str());
+}
+
+}  // namespace
+
+Space Space::from_json(const std::string& text) {
+  rj::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  KYPER_REQUIRE(!doc.HasParseError(), "space JSON: parse error at offset " << doc.GetErrorOffset());
+  KYPER_REQUIRE(doc.IsObject(), "space JSON: the top level must be an object");
+  const rj::Value* params = member(doc, {"parameters", "params"});
+  KYPER_REQUIRE(params && params->IsArray(), "space JSON: key 'parameters' must be an array");
+
+  Space space;
+  for (rj::SizeType i = 0; i < params->Size(); ++i) {
+    const rj::Value& p = (*params)[i];
+    std::string ctx = where(i, "");
+    KYPER_REQUIRE(p.IsObject(), ctx << ": must be an object");
+    const rj::Value* name = member(p, {"name"});
+    KYPER_REQUIRE(name && name->IsString(), ctx << ": key 'name' must be a string");
+    ctx = where(i, name->GetString());
+    const rj::Value* type = member(p, {"type"});
+    KYPER_REQUIRE(type && type->IsString(), ctx << ": key 'type' must be a string");
+    const std::string t = type->GetString();
+    Parameter param;
+    if (t == "float" || t == "real" || t == "continuous" || t == "int" || t == "integer") {
+      param = (t == "int" || t == "integer")
+                  ? Parameter::integer(name->GetString(), json_number(p, "low", ctx),
+                                       json_number(p, "high", ctx))
+                  : Parameter::real(name->GetString(), json_number(p, "low", ctx),
+                                    json_number(p, "high", ctx));
+      if (const rj::Value* log = member(p, {"log"})) {
+        KYPER_REQUIRE(log->IsBool(), ctx << ": key 'log' must be true or false");
+        param.log = log->GetBool();
+      }
+      if (member(p, {"step"})) param.step = json_number(p, "step", ctx);
+      if (member(p, {"ratio"})) param.ratio = json_number(p, "ratio", ctx);
+    } else if (t == "categorical" || t == "ordinal") {
+      const rj::Value* choices = member(p, {"choices", "sequence", "values"});
+      KYPER_REQUIRE(choices, ctx << ": key 'choices' is missing");
+      auto values = json_values(*choices, ctx + ": key 'choices'");
+      param = t == "ordinal" ? Parameter::ordinal(name->GetString(), std::move(values))
+                             : Parameter::categorical(name->GetString(), std::move(values));
+    } else {
+      KYPER_FAIL(ctx << ": unknown type '" << t
+                     << "' (expected float, int, categorical or ordinal)");
+    }
+    if (const rj::Value* d = member(p, {"default"})) param.default_value = json_value(*d, ctx + ": key 'default'");
+    space.add(std::move(param));
+  }
+
+  if (const rj::Value* conds = member(doc, {"conditions"})) {
+    KYPER_REQUIRE(conds->IsArray(), "space JSON: key 'conditions' must be an array");
+    for (rj::SizeType i = 0; i < conds->Size(); ++i) {
+      const rj::Value& c = (*conds)[i];
+      const std::string ctx = "space JSON: conditions[" + std::to_string(i) + "]";
+      KYPER_REQUIRE(c.IsObject(), ctx << ": must be an object");
+      const rj::Value* child = member(c, {"child"});
+      const rj::Value* parent = member(c, {"parent"});
+      const rj::Value* values = member(c, {"values", "in"});
+      KYPER_REQUIRE(child && child->IsString(), ctx << ": key 'child' must be a string");
+      KYPER_REQUIRE(parent && parent->IsString(), ctx << ": key 'parent' must be a string");
+      KYPER_REQUIRE(values, ctx << ": key 'values' is missing");
+      std::vector<Value> vs = values->IsArray() ? json_values(*values, ctx + ": key 'values'")
+                                                : std::vector<Value>{json_value(*values, ctx)};
+      try {
+        space.add_condition(child->GetString(), parent->GetString(), std::move(vs));
+      } catch (const Error& e) {
+        KYPER_FAIL(ctx << ": " << e.what());
+      }
+    }
+  }
+
+  if (const rj::Value* forb = member(doc, {"forbidden"})) {
+    KYPER_REQUIRE(forb->IsArray(), "space JSON: key 'forbidden' must be an array");
+    for (rj::SizeType i = 0; i < forb->Size(); ++i) {
+      const rj::Value& f = (*forb)[i];
+      const std::string ctx = "space JSON: forbidden[" + std::to_string(i) + "]";
+      KYPER_REQUIRE(f.IsObject(), ctx << ": must be an object {name: [values], ...}");
+      ForbiddenClause clause;
+      for (auto it = f.MemberBegin(); it != f.MemberEnd(); ++it) {
+        const std::string key = it->name.GetString();
+        clause.terms.emplace_back(key, it->value.IsArray()
+                                           ? json_values(it->value, ctx + ": key '" + key + "'")
+                                           : std::vector<Value>{json_value(it->value, ctx)});
+      }
+      try {
+        space.add_forbidden(std::move(clause));
+      } catch (const Error& e) {
+        KYPER_FAIL(ctx << ": " << e.what());
+      }
+    }
+  }
+  return space;
+}
+
+std::string Space::to_json() const {
+  rj::StringBuffer buffer;
+  rj::Writer<rj::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("parameters");
+  w.StartArray();
+  for (const auto& p : parameters_) {
+    w.StartObject();
+    w.Key("name");
+    w.String(p.name.c_str());
+    w.Key("type");
+    w.String(to_string(p.type));
+    if (p.type == ParameterType::Float || p.type == ParameterType::Int) {
+      w.Key("low");
+      w.Double(p.low);
+      w.Key("high");
+      w.Double(p.high);
+      if (p.log) { w.Key("log"); w.Bool(true); }
+      if (p.step > 0) { w.Key("step"); w.Double(p.step); }
+      if (p.ratio > 0) { w.Key("ratio"); w.Double(p.ratio); }
+    } else {
+      w.Key("choices");
+      w.StartArray();
+      for (const auto& c : p.choices) write_value(w, c);
+      w.EndArray();
+    }
+    if (is_active(p.default_value)) { w.Key("default"); write_value(w, p.default_value); }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("conditions");
+  w.StartArray();
+  for (const auto& c : conditions_) {
+    w.StartObject();
+    w.Key("child"); w.String(c.child.c_str());
+    w.Key("parent"); w.String(c.parent.c_str());
+    w.Key("values");
+    w.StartArray();
+    for (const auto& v : c.values) write_value(w, v);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("forbidden");
+  w.StartArray();
+  for (const auto& f : forbidden_) {
+    w.StartObject();
+    for (const auto& [name, values] : f.terms) {
+      w.Key(name.c_str());
+      w.StartArray();
+      for (const auto& v : values) write_value(w, v);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+}  // namespace kyper::search

@@ -1,0 +1,133 @@
+// Tests for kyper/search/random_forest.hpp and gaussian_process.hpp: each surrogate predicts
+// a known function within a stated error, and its uncertainty behaves.
+#include <kyper/search/gaussian_process.hpp>
+#include <kyper/search/random_forest.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace kyper::search;
+
+namespace {
+double truth(const Eigen::RowVectorXd& x) {
+  return std::sin(2.0 * M_PI * x[0]) + 2.0 * (x[1] - 0.5) * (x[1] - 0.5) + 0.5 * x[2];
+}
+void make_data(int n, std::mt19937_64& rng, Eigen::MatrixXd& X, Eigen::VectorXd& y) {
+  std::uniform_real_distribution<double> u(0, 1);
+  X.resize(n, 3);
+  y.resize(n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < 3; ++j) X(i, j) = u(rng);
+    y[i] = truth(X.row(i));
+  }
+}
+double rmse(const Surrogate& model, std::mt19937_64& rng) {
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y, mean, std;
+  make_data(2000, rng, X, y);
+  model.predict(X, mean, std);
+  EXPECT_TRUE((std.array() >= 0).all());
+  return std::sqrt((mean - y).squaredNorm() / y.size());
+}
+}  // namespace
+
+// The target has standard deviation ~0.75; the thresholds are ~3x the errors measured with
+// these seeds, far below what a constant (0.75) or a broken split (>0.4) would give.
+TEST(RandomForest, ExtraTreesPredictAKnownFunction) {
+  std::mt19937_64 rng(1);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(600, rng, X, y);
+  RandomForest et(ForestOptions{});
+  et.fit(X, y, rng);
+  EXPECT_LT(rmse(et, rng), 0.15);
+}
+
+TEST(RandomForest, RandomForestPredictsAKnownFunction) {
+  std::mt19937_64 rng(2);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(600, rng, X, y);
+  ForestOptions options;
+  options.extra_trees = false;
+  options.max_features = 3;
+  RandomForest rf(options);
+  rf.fit(X, y, rng);
+  EXPECT_LT(rmse(rf, rng), 0.2);
+}
+
+TEST(RandomForest, TreeSpreadIsTheUncertaintyAndThreadsDoNotChangeTheResult) {
+  std::mt19937_64 rng(3);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(200, rng, X, y);
+  ForestOptions one, two;
+  two.threads = 2;
+  RandomForest a(one), b(two);
+  std::mt19937_64 ra(9), rb(9);
+  a.fit(X, y, ra);
+  b.fit(X, y, rb);
+  Eigen::MatrixXd Q = Eigen::MatrixXd::Random(50, 3).array().abs();
+  EXPECT_EQ(a.predict_trees(Q), b.predict_trees(Q));
+  Eigen::VectorXd mean, std;
+  a.predict(Q, mean, std);
+  const Eigen::MatrixXd per_tree = a.predict_trees(Q);
+  for (int i = 0; i < Q.rows(); ++i) {
+    const double m = per_tree.col(i).mean();
+    EXPECT_NEAR(mean[i], m, 1e-12);
+    EXPECT_NEAR(std[i], std::sqrt((per_tree.col(i).array() - m).square().mean()), 1e-12);
+  }
+  EXPECT_GT(std.mean(), 0.0);
+}
+
+TEST(GaussianProcess, PredictsAKnownFunctionWithFittedLengthScales) {
+  std::mt19937_64 rng(4);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(80, rng, X, y);
+  GaussianProcess gp;
+  gp.fit(X, y, rng);
+  EXPECT_LT(rmse(gp, rng), 0.05);
+  // x[2] enters linearly and weakly: its length scale must come out longer than x[0]'s.
+  EXPECT_GT(gp.hyperparameters()[2], gp.hyperparameters()[0]);
+}
+
+TEST(GaussianProcess, UncertaintyIsSmallAtDataAndLargeFarAway) {
+  std::mt19937_64 rng(5);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(40, rng, X, y);
+  GaussianProcess gp;
+  gp.fit(X, y, rng);
+  Eigen::VectorXd mean, std;
+  gp.predict(X, mean, std);
+  EXPECT_LT(std.maxCoeff(), 0.05);
+  EXPECT_LT((mean - y).cwiseAbs().maxCoeff(), 0.05);
+  Eigen::MatrixXd far = Eigen::MatrixXd::Constant(1, 3, 5.0);
+  gp.predict(far, mean, std);
+  EXPECT_GT(std[0], 0.3);
+}
+
+TEST(GaussianProcess, MarginalLikelihoodGradientMatchesFiniteDifferences) {
+  std::mt19937_64 rng(6);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(30, rng, X, y);
+  GPOptions options;
+  options.fit_hyperparameters = false;
+  GaussianProcess gp(options);
+  gp.fit(X, y, rng);
+  Eigen::VectorXd theta(5);
+  theta << std::log(0.4), std::log(0.7), std::log(1.3), 0.2, std::log(0.01);
+  Eigen::VectorXd grad;
+  gp.log_marginal_likelihood(theta, &grad);
+  for (int k = 0; k < theta.size(); ++k) {
+    Eigen::VectorXd p = theta, m = theta;
+    const double h = 1e-5;
+    p[k] += h;
+    m[k] -= h;
+    const double fd = (gp.log_marginal_likelihood(p, nullptr) - gp.log_marginal_likelihood(m, nullptr)) / (2 * h);
+    EXPECT_NEAR(grad[k], fd, 1e-4 * (1 + std::abs(fd))) << "hyperparameter " << k;
+  }
+}

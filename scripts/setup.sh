@@ -26,6 +26,11 @@ sudo_cmd=""
 
 log() { echo "[setup] $*" >&2; }
 
+# One setup at a time per cache: concurrent runs would delete each other's build folders.
+mkdir -p "$deps_root"
+exec 9>"$deps_root/.setup.lock"
+flock 9
+
 apt_updated=0
 apt_install() {
   local missing=()

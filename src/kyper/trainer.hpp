@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -17,7 +18,7 @@
 
 namespace kyper {
 
-enum class TrainStatus : int { Completed = 0, EarlyStopped, Diverged };
+enum class TrainStatus : int { Completed = 0, EarlyStopped, Diverged, Stopped };
 const char* to_string(TrainStatus status);
 
 struct EpochRecord {
@@ -51,6 +52,22 @@ Kokkos::View<Scalar**, Kokkos::LayoutRight, DeviceOf<ExecSpace>> to_device(const
   return device;
 }
 
+// Copies rows order[first .. first+rows) of (x, y) into `input` and `target` (one launch).
+template <class ExecSpace, class Data, class Order, class Matrix>
+void gather_rows(const ExecSpace& space, const Data& x, const Data& y, const Order& order, long first,
+                 const Matrix& input, const Matrix& target) {
+  const long fx = x.extent(1), fy = y.extent(1), rows = input.extent(0);
+  Kokkos::parallel_for("Kyper::Trainer::gather", RangeOf<ExecSpace>(space, 0, rows * (fx + fy)),
+                       KOKKOS_LAMBDA(const long idx) {
+                         const long row = idx / (fx + fy), col = idx % (fx + fy);
+                         const long source = order(first + row);
+                         if (col < fx)
+                           input(row, col) = x(source, col);
+                         else
+                           target(row, col - fx) = y(source, col - fx);
+                       });
+}
+
 template <class Scalar = float, class ExecSpace = Kokkos::DefaultExecutionSpace>
 class Trainer {
  public:
@@ -66,6 +83,8 @@ class Trainer {
   }
 
   Optimizer<Scalar, ExecSpace>& optimizer() { return optimizer_; }
+  // Checked after every epoch; returning true ends training with status Stopped (deadlines).
+  void set_stop_condition(std::function<bool()> stop) { stop_ = std::move(stop); }
   const TrainConfig& config() const { return config_; }
 
   // Trains on (x, y); validation (if non-empty) drives early stopping, plateau schedules and the
@@ -104,7 +123,7 @@ class Trainer {
       for (long b = 0; b < batches; ++b) {
         const long first = b * batch;
         const int n = int(std::min<long>(batch, rows - first));
-        gather(x, y, order, first, n);
+        gather_rows(net_.space(), x, y, order, first, net_.input(n), targets(n));
         net_.forward(n, true, uint64_t(optimizer_.steps()));
         loss_forward_backward<ExecSpace, Scalar>(net_.space(), config_.loss, ConstMatrix(net_.output(n)), ConstMatrix(targets(n)),
                               net_.output_gradient(n), Kokkos::subview(batch_losses_, b), Scalar(config_.variance_floor));
@@ -138,6 +157,11 @@ class Trainer {
       } else if (config_.patience > 0 && ++waited >= config_.patience) {
         result.status = TrainStatus::EarlyStopped;
         result.message = "no improvement for " + std::to_string(config_.patience) + " epochs";
+        break;
+      }
+      if (stop_ && stop_()) {
+        result.status = TrainStatus::Stopped;
+        result.message = "stopped by the caller after epoch " + std::to_string(epoch);
         break;
       }
     }
@@ -221,21 +245,6 @@ class Trainer {
   }
   Matrix targets(int n) const { return Matrix(targets_.data(), n, targets_.extent(1)); }
 
-  // Copies rows order[first .. first+n) of (x, y) into the network input and the target batch.
-  void gather(const Data& x, const Data& y, const Kokkos::View<long*, DeviceOf<ExecSpace>>& order, long first, int n) {
-    Matrix input = net_.input(n), target = targets(n);
-    const long fx = x.extent(1), fy = y.extent(1);
-    Kokkos::parallel_for("Kyper::Trainer::gather", RangeOf<ExecSpace>(net_.space(), 0, long(n) * (fx + fy)),
-                         KOKKOS_LAMBDA(const long idx) {
-                           const long row = idx / (fx + fy), col = idx % (fx + fy);
-                           const long source = order(first + row);
-                           if (col < fx)
-                             input(row, col) = x(source, col);
-                           else
-                             target(row, col - fx) = y(source, col - fx);
-                         });
-  }
-
   // Per-sample mean over an epoch from the per-batch sums (one device-to-host copy per epoch).
   double mean_batch_loss(long batches, long rows, int) {
     auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), batch_losses_);
@@ -249,6 +258,7 @@ class Trainer {
   Optimizer<Scalar, ExecSpace> optimizer_;
   Kokkos::View<double*, DeviceOf<ExecSpace>> batch_losses_;
   Data targets_;
+  std::function<bool()> stop_;
 };
 
 }  // namespace kyper

@@ -93,6 +93,7 @@ TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
   const auto x = scaled_features(train), y = scaled_targets(train);
   auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
   auto dy = to_device<float, Exec>(y.data(), long(train.rows()), long(train.num_targets()), "Kyper::Model::y");
+  trainer().set_stop_condition(stop_);
   TrainResult result;
   if (validation && validation->rows() > 0) {
     const auto xv = scaled_features(*validation), yv = scaled_targets(*validation);

@@ -10,6 +10,7 @@ const char* to_string(TrainStatus status) {
     case TrainStatus::Completed: return "completed";
     case TrainStatus::EarlyStopped: return "early_stopped";
     case TrainStatus::Diverged: return "diverged";
+    case TrainStatus::Stopped: return "stopped";
   }
   return "?";
 }

@@ -3,11 +3,55 @@
 #include <sstream>
 
 #include <Kokkos_Core.hpp>
+#if defined(KOKKOS_ENABLE_CUDA)
+#include <cuda_runtime.h>
+#elif defined(KOKKOS_ENABLE_HIP)
+#include <hip/hip_runtime.h>
+#endif
 #include <kyper/config.hpp>
+#if KYPER_HAS_MPI
+#include <mpi.h>
+#endif
 
 namespace kyper {
 
-Runtime::Runtime(int& argc, char**& argv, int device_id) {
+namespace {
+#if KYPER_HAS_MPI
+int node_local_rank() {
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int rank = 0;
+  MPI_Comm_rank(node, &rank);
+  MPI_Comm_free(&node);
+  return rank;
+}
+#endif
+}  // namespace
+
+Runtime::Runtime(int& argc, char**& argv, int device_id, bool use_mpi) {
+#if KYPER_HAS_MPI
+  int mpi_ready = 0;
+  MPI_Initialized(&mpi_ready);
+  if (use_mpi && !mpi_ready) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    owns_mpi_ = true;
+    mpi_ready = 1;
+  }
+#if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP)
+  if (device_id < 0 && mpi_ready) {
+    int devices = 0;
+#if defined(KOKKOS_ENABLE_CUDA)
+    if (cudaGetDeviceCount(&devices) != cudaSuccess) devices = 0;
+#else
+    if (hipGetDeviceCount(&devices) != hipSuccess) devices = 0;
+#endif
+    if (devices > 0) device_id = node_local_rank() % devices;
+  }
+#endif
+#else
+  (void)use_mpi;
+#endif
   if (Kokkos::is_initialized()) return;
 #if KOKKOS_VERSION >= 30700
   Kokkos::InitializationSettings settings;
@@ -28,6 +72,11 @@ Runtime::Runtime(int& argc, char**& argv, int device_id) {
 
 Runtime::~Runtime() {
   if (owns_kokkos_ && Kokkos::is_initialized()) Kokkos::finalize();
+#if KYPER_HAS_MPI
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owns_mpi_ && !finalized) MPI_Finalize();
+#endif
 }
 
 std::string describe_backends() {

@@ -43,6 +43,9 @@ class Model {
   void save(const std::string& path) const;  // JSON when the path ends in .json, else binary
   static Model load(const std::string& path);
 
+  // Checked after every training epoch (trial deadlines); true stops training.
+  void set_stop_condition(std::function<bool()> stop) { stop_ = std::move(stop); }
+
   Net& network() { return *network_; }
   const GraphSpec& graph() const { return graph_; }
   const TrainConfig& config() const { return config_; }
@@ -67,6 +70,7 @@ class Model {
   std::unique_ptr<Net> network_;
   std::unique_ptr<Trainer<float>> trainer_;
   std::unique_ptr<OptimizerState> pending_optimizer_state_;  // loaded, applied when training resumes
+  std::function<bool()> stop_;
 };
 
 }  // namespace kyper

@@ -1,5 +1,6 @@
-// Kokkos (and MPI) set-up that respects a host code: if the host already initialised them, Kyper
-// uses them and never finalises them; otherwise it initialises and finalises them itself.
+// Kokkos and MPI set-up that respects a host code: if the host already initialised them, Kyper
+// uses them and never finalises them; otherwise it initialises and finalises them itself. On GPU
+// builds each rank takes the device of its node-local rank.
 #pragma once
 
 #include <string>
@@ -8,16 +9,18 @@ namespace kyper {
 
 class Runtime {
  public:
-  // `device_id` < 0: let Kokkos pick (on GPUs the scheduler passes the node-local rank).
-  Runtime(int& argc, char**& argv, int device_id = -1);
+  // `device_id` < 0: the node-local MPI rank modulo the visible devices (GPU builds), or Kokkos' pick.
+  Runtime(int& argc, char**& argv, int device_id = -1, bool use_mpi = true);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
   bool owns_kokkos() const { return owns_kokkos_; }
+  bool owns_mpi() const { return owns_mpi_; }
 
  private:
   bool owns_kokkos_ = false;
+  bool owns_mpi_ = false;
 };
 
 // "Kokkos 3.4.1; execution spaces: OpenMP (2 threads), Serial; device arch: ..." for --version.

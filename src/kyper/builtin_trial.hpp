@@ -1,0 +1,52 @@
+// The built-in trial: "train this model on this dataset with these hyperparameters". A
+// configuration's values override the problem's defaults by name (learning_rate, batch_size,
+// epochs, optimizer, weight_decay, momentum, patience, clip_norm, num_layers, units, units_<i>,
+// activation, dropout); the objective is to be maximised (DeepHyper's convention).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <kyper/dataset.hpp>
+#include <kyper/graph.hpp>
+#include <kyper/scaler.hpp>
+#include <kyper/search/space.hpp>
+#include <kyper/train_config.hpp>
+#include <kyper/trial.hpp>
+
+namespace kyper {
+
+enum class Task : int { Regression = 0, GaussianRegression, Classification };
+enum class Objective : int { NegativeValidationLoss = 0, ValidationR2, ValidationAccuracy };
+
+struct ModelDefaults {
+  int num_layers = 2;
+  int units = 32;
+  Activation activation = Activation::Relu;
+  double dropout = 0;
+};
+
+struct TrainingProblem {
+  Dataset train, validation;
+  Task task = Task::Regression;
+  Objective objective = Objective::NegativeValidationLoss;
+  int classes = 0;  // classification
+  ModelDefaults model;
+  TrainConfig training;
+  ScalerKind feature_scaling = ScalerKind::standard, target_scaling = ScalerKind::standard;
+  bool save_models = true;  // each trial's model goes to <output>/models/trial_<id>.kyper
+};
+
+// Names a configuration may set for the built-in trial.
+bool is_training_hyperparameter(const std::string& name);
+// Throws naming the first parameter of `space` the built-in trial does not understand.
+void check_training_space(const search::Space& space);
+
+TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem);
+
+// The model graph and training settings a configuration stands for (what the trial trains).
+GraphSpec training_graph(const TrainingProblem& problem, const search::Configuration& config);
+TrainConfig training_config(const TrainingProblem& problem, const search::Configuration& config);
+
+}  // namespace kyper

@@ -1,0 +1,490 @@
+#include <kyper/scheduler.hpp>
+
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <list>
+#include <thread>
+
+#include <kyper/error.hpp>
+#include <kyper/search/results_table.hpp>
+
+namespace kyper {
+
+namespace fs = std::filesystem;
+using search::Observation;
+using search::Result;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// ---- wire format: a few length-prefixed fields, enough for configurations and results ----
+class Writer {
+ public:
+  template <class T>
+  void pod(const T& v) {
+    const char* p = reinterpret_cast<const char*>(&v);
+    bytes_.insert(bytes_.end(), p, p + sizeof(T));
+  }
+  void text(const std::string& s) {
+    pod<std::uint64_t>(s.size());
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+  }
+  std::vector<char>& bytes() { return bytes_; }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::vector<char>& b) : bytes_(b) {}
+  template <class T>
+  T pod() {
+    KYPER_REQUIRE(at_ + sizeof(T) <= bytes_.size(), "scheduler: truncated message");
+    T v;
+    std::memcpy(&v, bytes_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return v;
+  }
+  std::string text() {
+    const auto n = pod<std::uint64_t>();
+    KYPER_REQUIRE(at_ + n <= bytes_.size(), "scheduler: truncated message");
+    std::string s(bytes_.data() + at_, n);
+    at_ += n;
+    return s;
+  }
+
+ private:
+  const std::vector<char>& bytes_;
+  size_t at_ = 0;
+};
+
+void write_values(Writer& w, const search::Configuration& c) {
+  w.pod<std::uint64_t>(c.size());
+  for (const auto& v : c.values()) {
+    if (std::holds_alternative<double>(v)) {
+      w.pod<char>('n');
+      w.pod<double>(std::get<double>(v));
+    } else if (std::holds_alternative<std::string>(v)) {
+      w.pod<char>('s');
+      w.text(std::get<std::string>(v));
+    } else {
+      w.pod<char>('-');
+    }
+  }
+}
+
+search::Configuration read_values(Reader& r, const search::Space& space) {
+  const auto n = r.pod<std::uint64_t>();
+  std::vector<search::Value> values;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const char tag = r.pod<char>();
+    if (tag == 'n') values.emplace_back(r.pod<double>());
+    else if (tag == 's') values.emplace_back(r.text());
+    else values.emplace_back(std::monostate{});
+  }
+  search::Configuration config = space.default_configuration();
+  KYPER_REQUIRE(values.size() == config.size(), "scheduler: configuration with " << values.size()
+                                                    << " values for a space of " << config.size());
+  config.values() = std::move(values);
+  return config;
+}
+
+void write_outcome(Writer& w, std::int64_t id, const TrialOutcome& o, double start, double end, double busy) {
+  w.pod(id);
+  w.pod<char>(o.objective ? 1 : 0);
+  w.pod<double>(o.objective.value_or(0.0));
+  w.text(o.reason);
+  w.pod(start), w.pod(end), w.pod(busy);
+  w.pod<std::uint64_t>(o.metadata.size());
+  for (const auto& [k, v] : o.metadata) w.text(k), w.text(v);
+}
+
+Result read_outcome(Reader& r, double* busy) {
+  Result result;
+  result.trial_id = r.pod<std::int64_t>();
+  const bool ok = r.pod<char>() != 0;
+  const double objective = r.pod<double>();
+  if (ok) result.objective = objective;
+  result.reason = r.text();
+  result.timestamp_start = r.pod<double>();
+  result.timestamp_end = r.pod<double>();
+  *busy = r.pod<double>();
+  const auto n = r.pod<std::uint64_t>();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string k = r.text();
+    result.metadata[k] = r.text();
+  }
+  return result;
+}
+
+// ---- output folder, results table, checkpoint, resume ----
+struct Output {
+  std::string results_path, checkpoint_path;
+  std::unique_ptr<search::ResultsTable> table;
+  long resumed = 0;
+};
+
+void write_checkpoint(const search::Search& s, const std::string& path) {
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    KYPER_REQUIRE(out, "cannot write search checkpoint '" << temporary << "'");
+    s.save(out);
+  }
+  fs::rename(temporary, path);  // atomic: a kill leaves the previous checkpoint intact
+}
+
+// Prepares output_dir for `s`: a fresh results table, or (resume) the previous state: checkpoint
+// (search state + RNG) and every finished row of the results table; trials that were in flight
+// when the search died are abandoned and will be proposed again.
+Output open_output(search::Search& s, const SchedulerOptions& options, const std::string& suffix) {
+  fs::create_directories(options.output_dir);
+  Output out;
+  out.results_path = (fs::path(options.output_dir) / ("results" + suffix + ".csv")).string();
+  out.checkpoint_path = (fs::path(options.output_dir) / ("search_state" + suffix + ".bin")).string();
+  const bool have_results = fs::exists(out.results_path) && fs::file_size(out.results_path) > 0;
+  if (options.resume && have_results) {
+    if (fs::exists(out.checkpoint_path)) {
+      std::ifstream in(out.checkpoint_path, std::ios::binary);
+      s.load(in);
+      s.abandon_pending();
+    }
+    std::set<std::int64_t> known;
+    for (const auto& o : s.observations()) known.insert(o.id);
+    std::vector<Observation> missing;
+    for (auto& row : search::read_results(out.results_path, s.space()))
+      if (!known.count(row.id)) missing.push_back(std::move(row));
+    s.warm_start(missing);
+    out.resumed = long(s.observations().size());
+    out.table = std::make_unique<search::ResultsTable>(out.results_path, s.space(), options.metadata_keys, true);
+  } else {
+    KYPER_REQUIRE(options.resume || !have_results,
+                  "output folder '" << options.output_dir << "' already holds " << out.results_path
+                                    << ": pass --resume to continue that search, or choose another folder");
+    out.table = std::make_unique<search::ResultsTable>(out.results_path, s.space(), options.metadata_keys, false);
+  }
+  s.attach(out.table.get());
+  return out;
+}
+
+long count_failed(const search::Search& s) {
+  long failed = 0;
+  for (const auto& o : s.observations()) failed += o.failed();
+  return failed;
+}
+
+void print_progress(const search::Search& s, const Observation& o, double elapsed, double utilisation, long budget,
+                    const char* prefix = "") {
+  auto best = s.best();
+  std::string objective = o.objective ? std::to_string(*o.objective) : "failed (" + o.reason + ")";
+  std::printf("%s[trial %4" PRId64 "] objective %-14s best %-12s elapsed %8.1f s  utilisation %5.1f%%  (%zu/%ld done)\n",
+              prefix, o.id, objective.c_str(), best ? std::to_string(*best->objective).c_str() : "-", elapsed,
+              100.0 * utilisation, s.observations().size(), budget);
+  std::fflush(stdout);
+}
+
+bool budget_left(const search::Search& s, const SchedulerOptions& o, long dispatched_extra, Clock::time_point start) {
+  if (o.max_evaluations > 0 && long(s.observations().size()) + dispatched_extra >= o.max_evaluations) return false;
+  if (o.max_seconds > 0 && seconds_since(start) >= o.max_seconds) return false;
+  return true;
+}
+
+void check_budget(const SchedulerOptions& o) {
+  KYPER_REQUIRE(o.max_evaluations > 0 || o.max_seconds > 0,
+                "scheduler: set a budget (max_evaluations and/or max_seconds), or the search never ends");
+  KYPER_REQUIRE(o.trial_timeout >= 0, "scheduler: trial_timeout must be >= 0");
+}
+
+TrialContext make_context(std::int64_t id, int rank, const SchedulerOptions& o) {
+  TrialContext c;
+  c.trial_id = id, c.rank = rank, c.output_dir = o.output_dir, c.timeout_seconds = o.trial_timeout;
+  c.start = Clock::now();
+  return c;
+}
+
+SearchSummary summarize(const search::Search& s, long resumed, double seconds, double utilisation, int ranks) {
+  SearchSummary summary;
+  summary.finished = long(s.observations().size());
+  summary.failed = count_failed(s);
+  summary.resumed = resumed;
+  summary.best = s.best();
+  summary.seconds = seconds;
+  summary.utilisation = utilisation;
+  summary.ranks = ranks;
+  return summary;
+}
+
+}  // namespace
+
+SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options) {
+  check_budget(options);
+  Output out = open_output(s, options, "");
+  const auto start = Clock::now();
+  double busy = 0;
+  while (budget_left(s, options, 0, start)) {
+    search::Trial t = s.ask(1).front();
+    write_checkpoint(s, out.checkpoint_path);  // ids handed out are never reused after a kill
+    TrialContext context = make_context(t.id, 0, options);
+    const double wall_start = search::now_seconds();
+    TrialOutcome outcome = run_trial_guarded(trial, t.config, context);
+    busy += context.elapsed();
+    Result r;
+    r.trial_id = t.id, r.objective = outcome.objective, r.reason = outcome.reason, r.metadata = outcome.metadata;
+    r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
+    s.tell(r);
+    write_checkpoint(s, out.checkpoint_path);
+    if (options.verbose)
+      print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
+                     options.max_evaluations);
+  }
+  const double seconds = seconds_since(start);
+  return summarize(s, out.resumed, seconds, seconds > 0 ? busy / seconds : 0, 1);
+}
+
+#if KYPER_HAS_MPI
+namespace {
+constexpr int kTagWork = 101, kTagResult = 102, kTagStop = 103, kTagShare = 104;
+
+std::vector<char> receive(MPI_Comm comm, const MPI_Status& probed) {
+  int count = 0;
+  MPI_Get_count(&probed, MPI_CHAR, &count);
+  std::vector<char> buffer(count);
+  MPI_Recv(buffer.data(), count, MPI_CHAR, probed.MPI_SOURCE, probed.MPI_TAG, comm, MPI_STATUS_IGNORE);
+  return buffer;
+}
+
+// Non-blocking sends whose buffers stay alive until MPI is done with them.
+class SendQueue {
+ public:
+  void send(std::vector<char> bytes, int to, int tag, MPI_Comm comm) {
+    items_.push_back({std::move(bytes), MPI_REQUEST_NULL});
+    auto& item = items_.back();
+    MPI_Isend(item.bytes.data(), int(item.bytes.size()), MPI_CHAR, to, tag, comm, &item.request);
+    reap();
+  }
+  void reap() {
+    for (auto it = items_.begin(); it != items_.end();) {
+      int done = 0;
+      MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
+      it = done ? items_.erase(it) : std::next(it);
+    }
+  }
+  void wait_all() {
+    for (auto& item : items_) MPI_Wait(&item.request, MPI_STATUS_IGNORE);
+    items_.clear();
+  }
+
+ private:
+  struct Item {
+    std::vector<char> bytes;
+    MPI_Request request;
+  };
+  std::list<Item> items_;
+};
+
+// Polls for a message without spinning a core: ranks are often oversubscribed.
+bool poll(MPI_Comm comm, int source, int tag, MPI_Status* status) {
+  int flag = 0;
+  MPI_Iprobe(source, tag, comm, &flag, status);
+  if (!flag) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  return flag != 0;
+}
+
+SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI_Comm comm, int size) {
+  Output out = open_output(s, options, "");
+  const auto start = Clock::now();
+  std::vector<int> idle;
+  for (int w = size - 1; w >= 1; --w) idle.push_back(w);
+  std::map<int, std::int64_t> in_flight;
+  SendQueue sends;
+  double busy_total = 0;
+  while (true) {
+    // Hand work to every idle worker at once (one ask for all of them, so batch-aware
+    // strategies such as qUCB / constant liar spread the points).
+    long can_start = 0;
+    while (can_start < long(idle.size()) && budget_left(s, options, long(in_flight.size()) + can_start, start)) ++can_start;
+    if (can_start > 0) {
+      for (search::Trial& t : s.ask(int(can_start))) {
+        const int worker = idle.back();
+        idle.pop_back();
+        Writer w;
+        w.pod(t.id);
+        write_values(w, t.config);
+        sends.send(std::move(w.bytes()), worker, kTagWork, comm);
+        in_flight[worker] = t.id;
+      }
+      write_checkpoint(s, out.checkpoint_path);  // ids handed out are never reused after a kill
+    }
+    if (in_flight.empty()) break;
+    MPI_Status status;
+    if (!poll(comm, MPI_ANY_SOURCE, kTagResult, &status)) continue;
+    std::vector<char> bytes = receive(comm, status);
+    Reader r(bytes);
+    double busy = 0;
+    Result result = read_outcome(r, &busy);
+    busy_total += busy;
+    in_flight.erase(status.MPI_SOURCE);
+    idle.push_back(status.MPI_SOURCE);
+    s.tell(result);
+    write_checkpoint(s, out.checkpoint_path);
+    if (options.verbose) {
+      const double elapsed = seconds_since(start);
+      print_progress(s, s.observations().back(), elapsed, busy_total / std::max(1e-9, elapsed * (size - 1)),
+                     options.max_evaluations);
+    }
+    sends.reap();
+  }
+  for (int w = 1; w < size; ++w) sends.send({}, w, kTagStop, comm);
+  sends.wait_all();
+  const double seconds = seconds_since(start);
+  // Utilisation from the workers' own clocks: busy time / time from start to their stop.
+  std::vector<double> worker_stats(2 * size, 0.0);
+  double mine[2] = {0, 0};
+  MPI_Gather(mine, 2, MPI_DOUBLE, worker_stats.data(), 2, MPI_DOUBLE, 0, comm);
+  double busy = 0, wall = 0;
+  for (int w = 1; w < size; ++w) busy += worker_stats[2 * w], wall += worker_stats[2 * w + 1];
+  return summarize(s, out.resumed, seconds, wall > 0 ? busy / wall : 0, size);
+}
+
+void run_worker(const search::Space& space, const TrialFunction& trial, const SchedulerOptions& options, MPI_Comm comm,
+                int rank) {
+  const auto start = Clock::now();
+  double busy = 0;
+  while (true) {
+    MPI_Status status;
+    if (!poll(comm, 0, MPI_ANY_TAG, &status)) continue;
+    std::vector<char> bytes = receive(comm, status);
+    if (status.MPI_TAG == kTagStop) break;
+    Reader r(bytes);
+    const auto id = r.pod<std::int64_t>();
+    search::Configuration config = read_values(r, space);
+    TrialContext context = make_context(id, rank, options);
+    const double wall_start = search::now_seconds();
+    TrialOutcome outcome = run_trial_guarded(trial, config, context);
+    const double trial_busy = context.elapsed();
+    busy += trial_busy;
+    Writer w;
+    write_outcome(w, id, outcome, wall_start, search::now_seconds(), trial_busy);
+    MPI_Send(w.bytes().data(), int(w.bytes().size()), MPI_CHAR, 0, kTagResult, comm);
+  }
+  double mine[2] = {busy, seconds_since(start)};
+  MPI_Gather(mine, 2, MPI_DOUBLE, nullptr, 2, MPI_DOUBLE, 0, comm);
+}
+
+// Every rank: its own search on its share of the budget; results go to every other rank.
+SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options,
+                                MPI_Comm comm, int rank, int size) {
+  KYPER_REQUIRE(s.options().id_stride == size && s.options().id_offset == rank,
+                "decentralized search on rank " << rank << " needs SearchOptions id_offset = rank and id_stride = "
+                                                << size << " (trial ids must not clash across ranks)");
+  Output out = open_output(s, options, ".rank" + std::to_string(rank));
+  // Share of the evaluation budget: equal parts, the first ranks take the remainder.
+  SchedulerOptions mine = options;
+  if (options.max_evaluations > 0) {
+    long own_done = 0;
+    for (const auto& o : s.observations()) own_done += (o.id % size == rank);
+    const long share = options.max_evaluations / size + (rank < options.max_evaluations % size ? 1 : 0);
+    mine.max_evaluations = long(s.observations().size()) - own_done + share;  // foreign rows count too
+  }
+  const auto start = Clock::now();
+  SendQueue sends;
+  long sent = 0, received = 0, own = 0;
+  double busy = 0;
+  auto drain = [&] {
+    int flag = 1;
+    while (flag) {
+      MPI_Status status;
+      MPI_Iprobe(MPI_ANY_SOURCE, kTagShare, comm, &flag, &status);
+      if (!flag) break;
+      std::vector<char> bytes = receive(comm, status);
+      Reader r(bytes);
+      double unused = 0;
+      Result result = read_outcome(r, &unused);
+      Observation o;
+      o.id = result.trial_id, o.objective = result.objective, o.reason = result.reason;
+      o.timestamp_start = result.timestamp_start, o.timestamp_end = result.timestamp_end;
+      o.config = read_values(r, s.space());
+      s.warm_start({o});
+      ++received;
+      mine.max_evaluations += mine.max_evaluations > 0 ? 1 : 0;  // others' trials do not use my share
+    }
+  };
+  while (true) {
+    drain();
+    if (!budget_left(s, mine, 0, start)) break;
+    search::Trial t = s.ask(1).front();
+    write_checkpoint(s, out.checkpoint_path);  // ids handed out are never reused after a kill
+    TrialContext context = make_context(t.id, rank, options);
+    const double wall_start = search::now_seconds();
+    TrialOutcome outcome = run_trial_guarded(trial, t.config, context);
+    busy += context.elapsed();
+    Result r;
+    r.trial_id = t.id, r.objective = outcome.objective, r.reason = outcome.reason, r.metadata = outcome.metadata;
+    r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
+    s.tell(r);
+    write_checkpoint(s, out.checkpoint_path);
+    ++own;
+    Writer w;
+    write_outcome(w, t.id, outcome, r.timestamp_start, r.timestamp_end, context.elapsed());
+    write_values(w, t.config);
+    for (int other = 0; other < size; ++other)
+      if (other != rank) sends.send(w.bytes(), other, kTagShare, comm), ++sent;
+    if (options.verbose) {
+      char prefix[32];
+      std::snprintf(prefix, sizeof prefix, "[rank %d] ", rank);
+      print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
+                     options.max_evaluations, prefix);
+    }
+  }
+  const double wall = seconds_since(start);
+  // Deliver everything still in flight: each rank expects exactly what the others sent it.
+  std::vector<long> own_counts(size);
+  MPI_Allgather(&own, 1, MPI_LONG, own_counts.data(), 1, MPI_LONG, comm);
+  long expected = 0;
+  for (int r = 0; r < size; ++r) expected += r == rank ? 0 : own_counts[r];
+  while (received < expected) {
+    MPI_Status status;
+    if (poll(comm, MPI_ANY_SOURCE, kTagShare, &status)) {
+      (void)status;
+      drain();
+    }
+  }
+  sends.wait_all();
+  double stats[2] = {busy, wall}, totals[2] = {0, 0};
+  MPI_Allreduce(stats, totals, 2, MPI_DOUBLE, MPI_SUM, comm);
+  // Rank 0 merges the per-rank tables into results.csv once every rank has flushed its own.
+  MPI_Barrier(comm);
+  if (rank == 0) {
+    const std::string merged = (fs::path(options.output_dir) / "results.csv").string();
+    search::ResultsTable table(merged, s.space(), options.metadata_keys, false);
+    for (const auto& o : s.observations()) table.append(o);
+  }
+  return summarize(s, out.resumed, seconds_since(start), totals[1] > 0 ? totals[0] / totals[1] : 0, size);
+}
+}  // namespace
+
+SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options,
+                         MPI_Comm comm) {
+  check_budget(options);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  if (options.decentralized) return run_decentralized(s, trial, options, comm, rank, size);
+  if (size == 1) return run_search(s, trial, options);
+  if (rank == 0) return run_master(s, options, comm, size);
+  run_worker(s.space(), trial, options, comm, rank);
+  return summarize(s, 0, 0, 0, size);
+}
+#endif
+
+}  // namespace kyper

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The kyper command end to end: --version, a search on the example data (then --resume with a
+# larger budget), predict from the best model, and config errors that name the file and key.
+#   test_cli.sh KYPER SOURCE_DIR WORK_DIR
+set -euo pipefail
+kyper="$1" src="$2" work="$3"
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "test_cli: FAILED: $*" >&2; exit 1; }
+
+"$kyper" --version | tee "$work/version.txt"
+grep -q "execution spaces:.*Serial" "$work/version.txt" || fail "--version does not list the execution spaces"
+
+# A quick search on the example data (absolute paths; budget small for ctest).
+config="$work/search.json"
+sed -e "s#\"../data/diabetes.csv\"#\"$src/examples/data/diabetes.csv\"#" \
+    -e "s#\"evaluations\": 100#\"evaluations\": 8#" -e "s#\"epochs\": 200#\"epochs\": 60#" \
+    -e "s#\"output\": \".*\"#\"output\": \"$work/out\"#" "$src/examples/regression/search.json" >"$config"
+"$kyper" search --config "$config" | tee "$work/search.log"
+[ "$(($(wc -l <"$work/out/results.csv") - 1))" -eq 8 ] || fail "results.csv should have 8 rows"
+[ -f "$work/out/best.kyper" ] || fail "no best.kyper"
+grep -q '"finished": 8' "$work/out/summary.json" || fail "summary.json does not report 8 trials"
+
+# Running again without --resume must refuse rather than overwrite finished work.
+if "$kyper" search --config "$config" >"$work/again.log" 2>&1; then fail "a second run overwrote results"; fi
+grep -q "pass --resume" "$work/again.log" || fail "no hint to use --resume"
+
+# --resume with a larger budget keeps the 8 finished trials and runs 4 more.
+sed -i "s#\"evaluations\": 8#\"evaluations\": 12#" "$config"
+"$kyper" search --config "$config" --resume | tee "$work/resume.log"
+grep -q "8 from a previous run" "$work/resume.log" || fail "resume did not reuse the 8 finished trials"
+[ "$(($(wc -l <"$work/out/results.csv") - 1))" -eq 12 ] || fail "results.csv should have 12 rows after resume"
+
+"$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred.csv"
+[ "$(wc -l <"$work/pred.csv")" -eq 443 ] || fail "predict should write 442 rows + header"
+
+# Bad configs: each error names the file and the key.
+expect_error() {  # expect_error NAME SED-EXPRESSION EXPECTED-TEXT
+  sed -e "$2" "$config" >"$work/$1.json"
+  if "$kyper" search --config "$work/$1.json" --output "$work/bad_$1" >"$work/$1.log" 2>&1; then
+    fail "$1: the bad config was accepted"
+  fi
+  grep -qF "$3" "$work/$1.log" || { cat "$work/$1.log" >&2; fail "$1: error does not say '$3'"; }
+}
+expect_error unknown_key 's#"evaluations": 12#"evals": 12#' "$work/unknown_key.json: key 'budget.evals' is not a known key"
+expect_error wrong_type 's#"epochs": 60#"epochs": "many"#' "key 'training.epochs' must be an integer"
+expect_error out_of_range 's#"validation_fraction": 0.2#"validation_fraction": 1.5#' "key 'dataset.validation_fraction' must be in"
+expect_error bad_column 's#"progression"#"progresion"#' "progresion"
+expect_error bad_space 's#"low": 8, "high": 128, "log": true, "ratio": 2#"low": 128, "high": 8#' "batch_size"
+expect_error bad_json 's#"task": "regression",#"task": "regression"#' "not valid JSON"
+echo "test_cli: OK"

@@ -309,12 +309,32 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
   SendQueue sends;
   double busy_total = 0;
   while (true) {
-    // Hand work to every idle worker at once (one ask for all of them, so batch-aware
-    // strategies such as qUCB / constant liar spread the points).
+    // 1. Take every result that has arrived (tell writes its results.csv row).
+    long told = 0;
+    while (true) {
+      MPI_Status status;
+      int flag = 0;
+      MPI_Iprobe(MPI_ANY_SOURCE, kTagResult, comm, &flag, &status);
+      if (!flag) break;
+      std::vector<char> bytes = receive(comm, status);
+      Reader r(bytes);
+      double busy = 0;
+      Result result = read_outcome(r, &busy);
+      busy_total += busy;
+      in_flight.erase(status.MPI_SOURCE);
+      idle.push_back(status.MPI_SOURCE);
+      s.tell(result);
+      ++told;
+    }
+    // 2. Hand work to every idle worker with one ask (one surrogate fit for all of them; batch-aware
+    //    strategies such as qUCB / constant liar spread the points). The checkpoint is written
+    //    before the sends, so ids handed out are never reused after a kill.
     long can_start = 0;
     while (can_start < long(idle.size()) && budget_left(s, options, long(in_flight.size()) + can_start, start)) ++can_start;
     if (can_start > 0) {
-      for (search::Trial& t : s.ask(int(can_start))) {
+      std::vector<search::Trial> trials = s.ask(int(can_start));
+      write_checkpoint(s, out.checkpoint_path);
+      for (search::Trial& t : trials) {
         const int worker = idle.back();
         idle.pop_back();
         Writer w;
@@ -323,26 +343,19 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
         sends.send(std::move(w.bytes()), worker, kTagWork, comm);
         in_flight[worker] = t.id;
       }
-      write_checkpoint(s, out.checkpoint_path);  // ids handed out are never reused after a kill
+    } else if (told > 0) {
+      write_checkpoint(s, out.checkpoint_path);
     }
-    if (in_flight.empty()) break;
-    MPI_Status status;
-    if (!poll(comm, MPI_ANY_SOURCE, kTagResult, &status)) continue;
-    std::vector<char> bytes = receive(comm, status);
-    Reader r(bytes);
-    double busy = 0;
-    Result result = read_outcome(r, &busy);
-    busy_total += busy;
-    in_flight.erase(status.MPI_SOURCE);
-    idle.push_back(status.MPI_SOURCE);
-    s.tell(result);
-    write_checkpoint(s, out.checkpoint_path);
-    if (options.verbose) {
+    // 3. Bookkeeping after the workers have their next trial.
+    if (told > 0 && options.verbose) {
       const double elapsed = seconds_since(start);
-      print_progress(s, s.observations().back(), elapsed, busy_total / std::max(1e-9, elapsed * (size - 1)),
-                     options.max_evaluations);
+      const auto& obs = s.observations();
+      for (size_t i = obs.size() - size_t(told); i < obs.size(); ++i)
+        print_progress(s, obs[i], elapsed, busy_total / std::max(1e-9, elapsed * (size - 1)), options.max_evaluations);
     }
     sends.reap();
+    if (in_flight.empty()) break;
+    if (told == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   for (int w = 1; w < size; ++w) sends.send({}, w, kTagStop, comm);
   sends.wait_all();

@@ -4,7 +4,7 @@
 #   benchmarks/scheduler/run.sh [build-dir] [trials-per-worker]
 set -euo pipefail
 build="${1:-build}"
-per_worker="${2:-5}"
+per_worker="${2:-20}"
 bench="$build/benchmarks/scheduler/bench_scheduler"
 [ -x "$bench" ] || { echo "missing $bench: configure with -DKyper_ENABLE_BENCHMARKS=ON and build" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OMP_PROC_BIND=false
@@ -25,5 +25,5 @@ print("| ranks | mode | trial ranks | trials | wall s | utilisation | target (64
 print("|---:|---|---:|---:|---:|---:|---|")
 for r in rows:
     target = ("met" if r["utilisation"] >= 0.98 else "missed") if r["ranks"] == 64 else ""
-    print(f"| {r[\"ranks\"]} | {r[\"mode\"]} | {r[\"workers\"]} | {r[\"trials\"]} | {r[\"seconds\"]:.1f} | {100*r[\"utilisation\"]:.1f}% | {target} |")
+    print("| %d | %s | %d | %d | %.1f | %.1f%% | %s |" % (r["ranks"], r["mode"], r["workers"], r["trials"], r["seconds"], 100 * r["utilisation"], target))
 '

@@ -212,6 +212,33 @@ TrialContext make_context(std::int64_t id, int rank, const SchedulerOptions& o) 
   return c;
 }
 
+// Asks for one trial, runs it in this process and tells its result; the checkpoint is written
+// after the ask (ids handed out are never reused after a kill) and after the tell.
+struct LocalTrial {
+  search::Trial trial;
+  TrialOutcome outcome;
+  Result result;
+  double seconds = 0;
+};
+
+LocalTrial run_local_trial(search::Search& s, const TrialFunction& function, const SchedulerOptions& options,
+                           int rank, const std::string& checkpoint) {
+  LocalTrial local;
+  local.trial = s.ask(1).front();
+  write_checkpoint(s, checkpoint);
+  TrialContext context = make_context(local.trial.id, rank, options);
+  const double wall_start = search::now_seconds();
+  local.outcome = run_trial_guarded(function, local.trial.config, context);
+  local.seconds = context.elapsed();
+  Result& r = local.result;
+  r.trial_id = local.trial.id, r.objective = local.outcome.objective, r.reason = local.outcome.reason;
+  r.metadata = local.outcome.metadata;
+  r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
+  s.tell(r);
+  write_checkpoint(s, checkpoint);
+  return local;
+}
+
 SearchSummary summarize(const search::Search& s, long resumed, double seconds, double utilisation, int ranks) {
   SearchSummary summary;
   summary.finished = long(s.observations().size());
@@ -232,17 +259,7 @@ SearchSummary run_search(search::Search& s, const TrialFunction& trial, const Sc
   const auto start = Clock::now();
   double busy = 0;
   while (budget_left(s, options, 0, start)) {
-    search::Trial t = s.ask(1).front();
-    write_checkpoint(s, out.checkpoint_path);  // ids handed out are never reused after a kill
-    TrialContext context = make_context(t.id, 0, options);
-    const double wall_start = search::now_seconds();
-    TrialOutcome outcome = run_trial_guarded(trial, t.config, context);
-    busy += context.elapsed();
-    Result r;
-    r.trial_id = t.id, r.objective = outcome.objective, r.reason = outcome.reason, r.metadata = outcome.metadata;
-    r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
-    s.tell(r);
-    write_checkpoint(s, out.checkpoint_path);
+    busy += run_local_trial(s, trial, options, 0, out.checkpoint_path).seconds;
     if (options.verbose)
       print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
                      options.max_evaluations);
@@ -435,21 +452,13 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   while (true) {
     drain();
     if (!budget_left(s, mine, 0, start)) break;
-    search::Trial t = s.ask(1).front();
-    write_checkpoint(s, out.checkpoint_path);  // ids handed out are never reused after a kill
-    TrialContext context = make_context(t.id, rank, options);
-    const double wall_start = search::now_seconds();
-    TrialOutcome outcome = run_trial_guarded(trial, t.config, context);
-    busy += context.elapsed();
-    Result r;
-    r.trial_id = t.id, r.objective = outcome.objective, r.reason = outcome.reason, r.metadata = outcome.metadata;
-    r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
-    s.tell(r);
-    write_checkpoint(s, out.checkpoint_path);
+    LocalTrial local = run_local_trial(s, trial, options, rank, out.checkpoint_path);
+    busy += local.seconds;
     ++own;
     Writer w;
-    write_outcome(w, t.id, outcome, r.timestamp_start, r.timestamp_end, context.elapsed());
-    write_values(w, t.config);
+    write_outcome(w, local.trial.id, local.outcome, local.result.timestamp_start, local.result.timestamp_end,
+                  local.seconds);
+    write_values(w, local.trial.config);
     for (int other = 0; other < size; ++other)
       if (other != rank) sends.send(w.bytes(), other, kTagShare, comm), ++sent;
     if (options.verbose) {

@@ -1,5 +1,6 @@
 // Tests of src/kyper/dataset.hpp: column selection, errors naming file and column, seeded
 // splits and subsets.
+#include <support/error_of.hpp>
 #include <kyper/dataset.hpp>
 #include <kyper/error.hpp>
 
@@ -10,6 +11,8 @@
 #include <set>
 
 namespace {
+
+using kyper::testing::error_of;
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -25,17 +28,6 @@ kyper::Table make_table(std::size_t rows = 5) {
     t.values.insert(t.values.end(), {x, 10 * x, 100 * x, 1000 * x});
   }
   return t;
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const kyper::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no kyper::Error thrown";
-  return "";
 }
 
 TEST(Dataset, SelectTakesNamedColumnsInGivenOrder) {

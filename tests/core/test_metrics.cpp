@@ -1,5 +1,6 @@
 // Tests of src/kyper/metrics.hpp against hand-computed values (and scikit-learn's conventions
 // for R² with constant targets and AUC with ties).
+#include <support/error_of.hpp>
 #include <kyper/error.hpp>
 #include <kyper/metrics.hpp>
 
@@ -12,20 +13,11 @@
 
 namespace {
 
+using kyper::testing::error_of;
+
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const kyper::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no kyper::Error thrown";
-  return "";
-}
 
 template <class T>
 class Metrics : public ::testing::Test {};

@@ -1,5 +1,6 @@
 // Tests of src/kyper/scaler.hpp: the three kinds, inverses (values and variances), constant
 // columns, shape errors and cereal round trips.
+#include <support/error_of.hpp>
 #include <kyper/error.hpp>
 #include <kyper/scaler.hpp>
 
@@ -15,20 +16,11 @@
 
 namespace {
 
+using kyper::testing::error_of;
+
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const kyper::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no kyper::Error thrown";
-  return "";
-}
 
 // 4 rows x 3 columns: column 0 varies, column 1 is constant, column 2 has a large offset.
 std::vector<float> sample() {

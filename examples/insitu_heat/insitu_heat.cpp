@@ -37,8 +37,11 @@ struct Heat {
   Heat(int n_, int rank) : n(n_), alpha(1.0), dx(1.0 / (n_ + 1)), dt(0.2 * dx * dx), sx(0.3 + 0.1 * (rank % 4)), sy(0.6) {
     u = Field("heat::u", n + 2 * kHalo, n + 2 * kHalo);
     next = Field("heat::next", n + 2 * kHalo, n + 2 * kHalo);
-    const double cx = 0.5, cy = 0.4 + 0.05 * (rank % 3), h = dx;
-    Field field = u;
+    initial_bump(u, n, dx, 0.5, 0.4 + 0.05 * (rank % 3));
+  }
+
+  // (nvcc does not allow device lambdas in constructors, hence a static member.)
+  static void initial_bump(const Field& field, int n, double h, double cx, double cy) {
     Kokkos::parallel_for("heat::init", Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({kHalo, kHalo}, {n + kHalo, n + kHalo}),
                          KOKKOS_LAMBDA(int i, int j) {
                            const double x = (i - kHalo + 1) * h - cx, y = (j - kHalo + 1) * h - cy;

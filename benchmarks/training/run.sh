@@ -226,6 +226,9 @@ if lt_note:
 print("Ratio and target are against LibTorch C++ (torch_reference.cpp, the primary "
       "reference); the PyTorch column (torch_reference.py: the same nets driven from "
       "Python, with interpreter overhead per op) is informational.")
+if kyper:
+    print("Kyper execution space that won (auto probes the default space and Serial): "
+          + "; ".join(f"{n}: {r.get('setup', '?')}" for n, r in sorted(kyper.items())))
 for title, recs in (("LibTorch C++", libtorch), ("PyTorch", pytorch)):
     if not recs:
         continue

@@ -1,21 +1,10 @@
 # ctest driver: installs the build tree into a scratch prefix, then configures, builds and runs a
 # downstream project against it with find_package(Kyper).
-foreach(var BUILD_DIR WORK_DIR SOURCE_DIR PREFIX_PATH)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "run_consumer.cmake needs -D${var}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/../support/DriverCommands.cmake)
+kyper_require_defines(run_consumer.cmake BUILD_DIR WORK_DIR SOURCE_DIR PREFIX_PATH)
 file(REMOVE_RECURSE ${WORK_DIR})
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  message("${out}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "command failed (${rc}): ${ARGN}")
-  endif()
-endfunction()
-run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/install)
-# (No list-valued arguments: run() forwards ARGN, which would split them.)
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_BUILD_TYPE=Release
+kyper_run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/install)
+kyper_run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/install -DKokkos_ROOT=${PREFIX_PATH} -DKokkosKernels_ROOT=${PREFIX_PATH})
-run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run(${WORK_DIR}/build/consumer)
+kyper_run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+kyper_run(${WORK_DIR}/build/consumer)

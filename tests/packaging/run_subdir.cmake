@@ -1,25 +1,14 @@
 # ctest driver: configures, builds and runs tests/packaging/subdir_project, which finds Kokkos and
 # Kokkos-Kernels itself and then add_subdirectory()s the Kyper source tree.
-foreach(var KYPER_SOURCE_DIR WORK_DIR SOURCE_DIR KOKKOS_PREFIX ENABLE_MPI)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "run_subdir.cmake needs -D${var}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/../support/DriverCommands.cmake)
+kyper_require_defines(run_subdir.cmake KYPER_SOURCE_DIR WORK_DIR SOURCE_DIR KOKKOS_PREFIX ENABLE_MPI)
 file(REMOVE_RECURSE ${WORK_DIR})
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  message("${out}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "command failed (${rc}): ${ARGN}")
-  endif()
-endfunction()
 set(generator_args "")
 if(GENERATOR)
   set(generator_args -G ${GENERATOR})
 endif()
-# (No list-valued arguments: run() forwards ARGN, which would split them.)
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR} ${generator_args} -DCMAKE_BUILD_TYPE=Release
+kyper_run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR} ${generator_args} -DCMAKE_BUILD_TYPE=Release
     -DKYPER_SOURCE_DIR=${KYPER_SOURCE_DIR} -DKokkos_ROOT=${KOKKOS_PREFIX} -DKokkosKernels_ROOT=${KOKKOS_PREFIX}
     -DKyper_ENABLE_MPI=${ENABLE_MPI})
-run(${CMAKE_COMMAND} --build ${WORK_DIR} --target subdir_consumer)
-run(${WORK_DIR}/subdir_consumer)
+kyper_run(${CMAKE_COMMAND} --build ${WORK_DIR} --target subdir_consumer)
+kyper_run(${WORK_DIR}/subdir_consumer)

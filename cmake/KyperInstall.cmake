@@ -8,7 +8,7 @@ install(TARGETS kyper kyper_search kyper_kernels
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-foreach(header_root kernels src search)
+foreach(header_root kernels src search uq)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${header_root}/kyper
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 endforeach()

@@ -7,6 +7,7 @@
 #include <kyper/error.hpp>
 #include <kyper/metrics.hpp>
 #include <kyper/model.hpp>
+#include <kyper/uq/catalogue.hpp>
 
 namespace kyper {
 
@@ -130,10 +131,13 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
       outcome.objective = p.objective == Objective::ValidationR2 ? score : -val_loss;
     }
     if (p.save_models) {
-      const auto dir = std::filesystem::path(context.output_dir) / "models";
-      std::filesystem::create_directories(dir);
-      const std::string path = (dir / ("trial_" + std::to_string(context.trial_id) + ".kyper")).string();
+      // The catalogue entry AutoDEUQ selects from: the model, then its validation predictions
+      // (written last, so an entry with predictions always has its model).
+      const std::string path = uq::catalogue_model_path(context.output_dir, context.trial_id);
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path());
       model.save(path);
+      uq::write_validation_predictions(uq::catalogue_predictions_path(context.output_dir, context.trial_id),
+                                       predictions, p.validation);
       outcome.metadata["model_path"] = path;
     }
     return outcome;

@@ -13,7 +13,11 @@
 #include <kyper/csv.hpp>
 #include <kyper/model.hpp>
 #include <kyper/runtime.hpp>
+#include <kyper/search/results_table.hpp>
 #include <kyper/search_job.hpp>
+#include <kyper/uq/ensemble.hpp>
+#include <kyper/uq/random_init.hpp>
+#include <kyper/uq/scores.hpp>
 
 namespace fs = std::filesystem;
 
@@ -23,6 +27,9 @@ const char* kUsage =
     "usage:\n"
     "  kyper search --config search.json [--resume] [--output DIR]   (also under mpiexec -n N)\n"
     "  kyper predict --model best.kyper --data X.csv [--output predictions.csv]\n"
+    "  kyper ensemble --catalogue DIR [--k 5] [--method greedy|topk] [--output DIR/ensemble.json]\n"
+    "  kyper ensemble --catalogue DIR --method random-init --config search.json [--k 5] [--trial ID]\n"
+    "  kyper predict --ensemble ensemble.json --data X.csv [--uncertainty] [--output predictions.csv]\n"
     "  kyper --version\n";
 
 // --key value options after the subcommand; unknown options are errors naming them.
@@ -97,20 +104,119 @@ int search_command(int argc, char** argv) {
   return 0;
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string c;
+  for (const auto& name : names) c += (c.empty() ? "" : ", ") + name;
+  return c;
+}
+
+int parse_count(const std::string& option, const std::string& text) {
+  size_t used = 0;
+  int value = 0;
+  try {
+    value = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  KYPER_REQUIRE(used == text.size() && value >= 1, "option " << option << " needs a whole number >= 1, got '" << text
+                                                             << "'");
+  return value;
+}
+
+bool has_columns(const kyper::Table& table, const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (std::find(table.columns.begin(), table.columns.end(), n) == table.columns.end()) return false;
+  return true;
+}
+
+void print_scores(const kyper::uq::MemberPredictions& p, const std::vector<float>& targets, const char* what) {
+  if (p.kind == kyper::uq::PredictionKind::Gaussian) {
+    const auto s = kyper::uq::score_regression(p, targets.data());
+    std::printf("%s: NLL %.4f  RMSE %.4f  CRPS %.4f  coverage68 %.3f (width %.4g)  coverage95 %.3f (width %.4g)\n", what,
+                s.nll, s.rmse, s.crps, s.coverage68, s.width68, s.coverage95, s.width95);
+  } else {
+    const auto s = kyper::uq::score_classification(p, targets.data());
+    std::printf("%s: NLL %.4f  accuracy %.4f  Brier %.4f  ECE %.4f\n", what, s.nll, s.accuracy, s.brier, s.ece);
+  }
+}
+
 int predict_command(int argc, char** argv) {
-  auto options = parse_options(argc, argv, {"--model", "--data", "--output"}, {});
-  KYPER_REQUIRE(options.count("--model") && options.count("--data"),
-                "kyper predict needs --model FILE and --data FILE\n" << kUsage);
-  kyper::Model model = kyper::Model::load(options["--model"]);
-  kyper::Dataset data = kyper::select(kyper::read_csv(options["--data"]), model.feature_names(), {});
-  kyper::Predictions p = model.predict(data);
+  auto options = parse_options(argc, argv, {"--model", "--ensemble", "--data", "--output"}, {"--uncertainty"});
+  KYPER_REQUIRE((options.count("--model") != options.count("--ensemble")) && options.count("--data"),
+                "kyper predict needs --data FILE and one of --model FILE or --ensemble FILE\n" << kUsage);
   const std::string out = options.count("--output") ? options["--output"] : "predictions.csv";
+  const kyper::Table table = kyper::read_csv(options["--data"]);
+  kyper::Predictions p;
+  if (options.count("--model")) {
+    KYPER_REQUIRE(!options.count("--uncertainty"), "--uncertainty needs --ensemble (a single model has no epistemic part)");
+    kyper::Model model = kyper::Model::load(options["--model"]);
+    p = model.predict(kyper::select(table, model.feature_names(), {}));
+  } else {
+    kyper::uq::Ensemble ensemble = kyper::uq::Ensemble::load(options["--ensemble"]);
+    // With the target columns present, the data is also scored.
+    const bool scored = has_columns(table, ensemble.target_names());
+    const kyper::Dataset data =
+        kyper::select(table, ensemble.feature_names(), scored ? ensemble.target_names() : std::vector<std::string>{});
+    const kyper::uq::MemberPredictions members = ensemble.predict(data);
+    p = kyper::uq::ensemble_table(members, options.count("--uncertainty") > 0);
+    std::printf("ensemble of %d members (%s)\n", members.members, ensemble.method().c_str());
+    if (scored) print_scores(members, data.targets, options["--data"].c_str());
+  }
   kyper::write_csv(out, p.columns, p.values);
-  std::printf("wrote %ld predictions (%s) to %s\n", p.rows, [&] {
-    std::string c;
-    for (const auto& name : p.columns) c += (c.empty() ? "" : ", ") + name;
-    return c;
-  }().c_str(), out.c_str());
+  std::printf("wrote %ld predictions (%s) to %s\n", p.rows, joined(p.columns).c_str(), out.c_str());
+  return 0;
+}
+
+// The best successful trial of a search's results.csv, or trial `id`.
+kyper::search::Configuration trial_configuration(const kyper::SearchJob& job, const std::string& results, long id) {
+  const auto rows = kyper::search::read_results(results, job.space);
+  const kyper::search::Observation* chosen = nullptr;
+  for (const auto& o : rows) {
+    if (id >= 0 ? o.id == id : (!o.failed() && (!chosen || (*o.objective > *chosen->objective) == job.search_options.maximize)))
+      chosen = &o;
+  }
+  KYPER_REQUIRE(chosen, results << ": " << (id >= 0 ? "no trial " + std::to_string(id) : std::string("no successful trial")));
+  KYPER_REQUIRE(id < 0 || !chosen->failed(), results << ": trial " << id << " failed (" << chosen->reason << ")");
+  return chosen->config;
+}
+
+int ensemble_command(int argc, char** argv) {
+  auto options = parse_options(argc, argv, {"--catalogue", "--k", "--method", "--output", "--config", "--trial"}, {});
+  KYPER_REQUIRE(options.count("--catalogue"), "kyper ensemble needs --catalogue DIR (a search's output folder)\n" << kUsage);
+  const std::string folder = options["--catalogue"];
+  const int k = options.count("--k") ? parse_count("--k", options["--k"]) : 5;
+  const std::string method = options.count("--method") ? options["--method"] : "greedy";
+  kyper::uq::Ensemble ensemble;
+  std::string out;
+  if (method == "random-init") {
+    KYPER_REQUIRE(options.count("--config"), "--method random-init retrains a configuration: it needs --config search.json");
+    const kyper::SearchJob job = kyper::load_search_job(options["--config"]);
+    const long trial = options.count("--trial") ? std::stol(options["--trial"]) : -1;
+    const auto config = trial_configuration(job, (fs::path(folder) / "results.csv").string(), trial);
+    std::printf("random-init ensemble: training %d seeds of %s\n", k, config.to_string().c_str());
+    ensemble = kyper::uq::train_random_init_ensemble(*job.problem, config, k, (fs::path(folder) / "random_init").string());
+    out = options.count("--output") ? options["--output"] : (fs::path(folder) / "ensemble_random_init.json").string();
+  } else {
+    KYPER_REQUIRE(!options.count("--config") && !options.count("--trial"), "--config and --trial are for --method random-init");
+    const auto selection_method = kyper::uq::parse_selection_method(method);
+    const kyper::uq::Catalogue catalogue = kyper::uq::load_catalogue(folder);
+    for (const auto& why : catalogue.skipped) std::fprintf(stderr, "skipped: %s\n", why.c_str());
+    const auto& v = catalogue.validation;
+    const auto ll = kyper::uq::member_log_likelihood(v, catalogue.targets.data());
+    const kyper::uq::Selection selection = kyper::uq::select(selection_method, ll, v.members, v.rows, k);
+    std::printf("catalogue %s: %d models, %ld validation rows\n", catalogue.folder.c_str(), v.members, v.rows);
+    std::printf("%s selection, k = %d: validation NLL by step:", kyper::uq::to_string(selection_method), k);
+    for (double nll : selection.nll) std::printf(" %.4f", nll);
+    std::printf("\n");
+    print_scores(v.pick({selection.members.front()}, {1.0}), catalogue.targets, "best single model, validation");
+    print_scores(v.pick(selection.members, selection.weights), catalogue.targets, "ensemble, validation");
+    ensemble = kyper::uq::Ensemble::from_selection(catalogue, selection, kyper::uq::to_string(selection_method));
+    out = options.count("--output") ? options["--output"] : (fs::path(folder) / "ensemble.json").string();
+  }
+  for (const auto& m : ensemble.members())
+    std::printf("  member trial %ld weight %.3f %s\n", long(m.trial), m.weight, m.model_path.c_str());
+  ensemble.save(out);
+  std::printf("ensemble (validation NLL %.4f): %s\n", ensemble.validation_nll(), out.c_str());
   return 0;
 }
 
@@ -122,13 +228,14 @@ int main(int argc, char** argv) {
     std::cout << "kyper " << KYPER_VERSION_STRING << "\n" << kyper::describe_backends() << "\n";
     return 0;
   }
-  if (command != "search" && command != "predict") {
+  if (command != "search" && command != "predict" && command != "ensemble") {
     std::cerr << kUsage;
     return 2;
   }
   kyper::Runtime runtime(argc, argv, -1, command == "search");
   try {
-    return command == "search" ? search_command(argc, argv) : predict_command(argc, argv);
+    if (command == "search") return search_command(argc, argv);
+    return command == "predict" ? predict_command(argc, argv) : ensemble_command(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kyper %s: error: %s\n", command.c_str(), e.what());
 #if KYPER_HAS_MPI

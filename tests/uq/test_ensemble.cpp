@@ -1,0 +1,185 @@
+// Ensembles of real trained models: a catalogue written by the built-in trial, selection from it,
+// the JSON manifest round trip, mixing equal to the members' own predictions, and the errors a
+// broken catalogue or manifest gives.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <kyper/builtin_trial.hpp>
+#include <kyper/uq/ensemble.hpp>
+#include <kyper/uq/random_init.hpp>
+#include <kyper/uq/scores.hpp>
+#include <support/error_of.hpp>
+
+using namespace kyper;
+using namespace kyper::uq;
+namespace fs = std::filesystem;
+using kyper::testing::error_of;
+
+namespace {
+Dataset heteroscedastic(size_t rows, std::uint64_t seed) {
+  Dataset d;
+  d.feature_names = {"x"}, d.target_names = {"y"}, d.source = "generated";
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(-2, 2);
+  std::normal_distribution<float> n(0, 1);
+  for (size_t i = 0; i < rows; ++i) {
+    const float x = u(rng);
+    d.features.push_back(x);
+    d.targets.push_back(std::sin(2 * x) + (0.05f + 0.2f * std::abs(x)) * n(rng));
+  }
+  return d;
+}
+
+std::shared_ptr<TrainingProblem> problem() {
+  auto p = std::make_shared<TrainingProblem>();
+  p->train = heteroscedastic(256, 1), p->validation = heteroscedastic(64, 2);
+  p->task = Task::GaussianRegression;
+  p->training.loss = Loss::GaussianNLL;
+  p->training.epochs = 15, p->training.batch_size = 32, p->training.seed = 11;
+  p->model.units = 16, p->model.activation = Activation::Tanh;
+  return p;
+}
+
+search::Configuration config(double learning_rate, int units) {
+  search::Space space;
+  space.add_float("learning_rate", 1e-4, 1e-1, true).add_int("units", 4, 64);
+  return space.make({{"learning_rate", learning_rate}, {"units", double(units)}});
+}
+
+std::string fresh_folder(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "kyper_uq_" + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+// A catalogue of `count` trials of varied configurations in `dir`.
+void train_catalogue(const std::string& dir, int count) {
+  const TrialFunction trial = make_training_trial(problem());
+  for (int i = 0; i < count; ++i) {
+    TrialContext context;
+    context.trial_id = i, context.output_dir = dir;
+    const TrialOutcome outcome = run_trial_guarded(trial, config(3e-3 * (1 + i), 8 + 4 * i), context);
+    ASSERT_TRUE(outcome.objective) << outcome.reason;
+  }
+}
+}  // namespace
+
+TEST(Ensemble, CatalogueSelectionAndManifestRoundTrip) {
+  const std::string dir = fresh_folder("catalogue");
+  train_catalogue(dir, 5);
+  const Catalogue cat = load_catalogue(dir);
+  ASSERT_EQ(cat.entries.size(), 5u);
+  EXPECT_TRUE(cat.skipped.empty());
+  EXPECT_EQ(cat.validation.rows, 64);
+  EXPECT_EQ(cat.targets, problem()->validation.targets);
+
+  const auto ll = member_log_likelihood(cat.validation, cat.targets.data());
+  const Selection selection = select_greedy(ll, cat.validation.members, cat.validation.rows, 4);
+  Ensemble ensemble = Ensemble::from_selection(cat, selection, "greedy");
+  const std::string manifest = dir + "/ensemble.json";
+  ensemble.save(manifest);
+  Ensemble loaded = Ensemble::load(manifest);
+  ASSERT_EQ(loaded.members().size(), ensemble.members().size());
+  for (size_t i = 0; i < loaded.members().size(); ++i) {
+    EXPECT_TRUE(fs::equivalent(loaded.members()[i].model_path, ensemble.members()[i].model_path));
+    EXPECT_EQ(loaded.members()[i].weight, ensemble.members()[i].weight);
+    EXPECT_EQ(loaded.members()[i].trial, ensemble.members()[i].trial);
+  }
+  EXPECT_EQ(loaded.method(), "greedy");
+  EXPECT_DOUBLE_EQ(loaded.validation_nll(), selection.validation_nll());
+
+  // Predictions after the round trip are identical, and on the validation rows they are the
+  // catalogue's own (no retraining, the same models).
+  const Dataset validation = problem()->validation;
+  const MemberPredictions a = ensemble.predict(validation), b = loaded.predict(validation);
+  EXPECT_EQ(a.mean, b.mean);
+  EXPECT_EQ(a.variance, b.variance);
+  EXPECT_EQ(a.weights, b.weights);
+  const MemberPredictions from_catalogue = cat.validation.pick(selection.members, selection.weights);
+  for (size_t i = 0; i < a.mean.size(); ++i) {
+    EXPECT_NEAR(a.mean[i], from_catalogue.mean[i], 1e-6 * (1 + std::abs(a.mean[i])));
+    EXPECT_NEAR(a.variance[i], from_catalogue.variance[i], 1e-6 * a.variance[i]);
+  }
+  EXPECT_NEAR(score_regression(b, validation.targets.data()).nll, selection.validation_nll(), 1e-5);
+
+  // The table a user reads: mean and total variance equal the mixture of the members.
+  const Predictions table = ensemble_table(b, true);
+  ASSERT_EQ(table.columns, (std::vector<std::string>{"y_mean", "y_total", "y_aleatoric", "y_epistemic",
+                                                     "y_lower95", "y_upper95"}));
+  for (long r = 0; r < b.rows; r += 7) {
+    double mean = 0, second = 0, weight = 0;
+    for (int m = 0; m < b.members; ++m) {
+      const double w = b.weights[m], mu = b.mean[b.at(m, r, 0)], var = b.variance[b.at(m, r, 0)];
+      mean += w * mu, second += w * (var + mu * mu), weight += w;
+    }
+    mean /= weight, second /= weight;
+    const float* row = table.values.data() + r * 6;
+    EXPECT_NEAR(row[0], mean, 1e-5 * (1 + std::abs(mean)));
+    EXPECT_NEAR(row[1], second - mean * mean, 1e-4 * (second - mean * mean));
+    EXPECT_NEAR(row[1], row[2] + row[3], 1e-5 * row[1]);
+    EXPECT_LT(row[4], row[0]);
+    EXPECT_GT(row[5], row[0]);
+  }
+}
+
+TEST(Ensemble, RandomInitBaselineTrainsDistinctSeeds) {
+  const std::string dir = fresh_folder("random_init");
+  Ensemble e = train_random_init_ensemble(*problem(), config(1e-2, 16), 3, dir);
+  ASSERT_EQ(e.members().size(), 3u);
+  for (const auto& m : e.members()) EXPECT_DOUBLE_EQ(m.weight, 1.0 / 3);
+  const MemberPredictions p = e.predict(problem()->validation);
+  // Different initialisations disagree somewhere: there is an epistemic part.
+  double disagreement = 0;
+  for (long r = 0; r < p.rows; ++r) disagreement += decompose(p.mixture(r, 0)).epistemic;
+  EXPECT_GT(disagreement, 0);
+  EXPECT_TRUE(std::isfinite(e.validation_nll()));
+  EXPECT_NEAR(e.validation_nll(), score_regression(p, problem()->validation.targets.data()).nll, 1e-5);
+}
+
+TEST(Ensemble, BrokenCataloguesAndManifestsAreNamed) {
+  const std::string dir = fresh_folder("broken");
+  train_catalogue(dir, 2);
+  // A half-written entry (model without predictions) is not an entry; predictions without a model
+  // are skipped with the reason.
+  fs::copy_file(dir + "/models/trial_0.kyper", dir + "/models/trial_7.kyper");
+  fs::copy_file(dir + "/models/trial_1.validation.csv", dir + "/models/trial_9.validation.csv");
+  Catalogue cat = load_catalogue(dir);
+  EXPECT_EQ(cat.entries.size(), 2u);
+  ASSERT_EQ(cat.skipped.size(), 1u);
+  EXPECT_THAT(cat.skipped[0], ::testing::HasSubstr("trial_9.kyper"));
+
+  // An entry scored on other validation rows cannot be mixed in.
+  fs::remove(dir + "/models/trial_9.validation.csv");
+  {
+    std::ifstream in(dir + "/models/trial_1.validation.csv");
+    std::string header, first, rest, line;
+    std::getline(in, header), std::getline(in, first);
+    while (std::getline(in, line)) rest += line + "\n";
+    std::ofstream out(dir + "/models/trial_1.validation.csv");
+    out << header << "\n" << rest;  // one row fewer
+  }
+  EXPECT_THAT(error_of([&] { load_catalogue(dir); }),
+              ::testing::AllOf(::testing::HasSubstr("trial_1.validation.csv"), ::testing::HasSubstr("trial_0.validation.csv"),
+                               ::testing::HasSubstr("other validation rows")));
+  EXPECT_THAT(error_of([&] { load_catalogue(dir + "/nowhere"); }), ::testing::HasSubstr("does not exist"));
+
+  const std::string manifest = dir + "/bad.json";
+  std::ofstream(manifest) << R"({"format": "kyper-ensemble", "version": 1, "members": [{"model": "models/trial_0.kyper"}]})";
+  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }),
+              ::testing::AllOf(::testing::HasSubstr("bad.json"), ::testing::HasSubstr("members[0].weight")));
+  std::ofstream(manifest) << R"({"format": "kyper-ensemble", "version": 1, "members": [{"model": "gone.kyper", "weight": 1}]})";
+  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }), ::testing::HasSubstr("gone.kyper does not exist"));
+  std::ofstream(manifest) << "{\"format\": \"kyper-ensemble\", ";
+  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }), ::testing::HasSubstr("not a JSON object"));
+}
+
+TEST(Ensemble, PlainRegressionModelsAreRejectedWithTheReason) {
+  Predictions p;
+  p.columns = {"y"}, p.rows = 1, p.values = {1};
+  MemberPredictions m;
+  EXPECT_THAT(error_of([&] { m.add(p, 1); }), ::testing::HasSubstr("gaussian_regression"));
+}

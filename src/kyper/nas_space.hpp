@@ -1,0 +1,169 @@
+// The neural-architecture-search space: an ordered list of nodes whose choices turn an integer
+// vector (an "architecture") into a GraphSpec. Constant nodes always apply their operation,
+// variable nodes pick one of their candidates, mirrors repeat an earlier variable node's pick and
+// skip nodes may merge the running tensor with an earlier anchor (an earlier layer's output, after
+// any merge that followed it, as in DeepHyper). Each variable and skip node is one dimension, so
+// every search algorithm sees the space as integers in [0, choices - 1].
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <kyper/graph.hpp>
+#include <kyper/search/configuration.hpp>
+#include <kyper/search/space.hpp>
+
+namespace kyper::nas {
+
+enum class OpKind { Identity, Dense, Dropout, Activation };
+
+// One candidate layer. Text forms: "identity", "dense:32" (no activation), "dense:32:relu",
+// "dropout:0.1", "activation:tanh".
+struct Operation {
+  OpKind kind = OpKind::Identity;
+  int units = 0;                                 // Dense
+  Activation activation = Activation::Identity;  // Dense, Activation
+  double rate = 0;                               // Dropout
+
+  static Operation identity() { return {}; }
+  static Operation dense(int units, Activation activation = Activation::Identity);
+  static Operation dropout(double rate);
+  static Operation activation_layer(Activation activation);
+
+  // Throws kyper::Error naming `text` and listing the valid forms.
+  static Operation parse(const std::string& text);
+  std::string to_string() const;  // parse(op.to_string()) == op
+  // Throws kyper::Error when units or rate are out of range.
+  void validate() const;
+
+  friend bool operator==(const Operation& a, const Operation& b) {
+    return a.kind == b.kind && a.units == b.units && a.activation == b.activation && a.rate == b.rate;
+  }
+  friend bool operator!=(const Operation& a, const Operation& b) { return !(a == b); }
+};
+
+enum class Merge { Add, Concat };
+const char* to_string(Merge merge);
+Merge parse_merge(const std::string& name);  // "add" or "concat"
+
+// Anchors are the input and the output of every constant, variable and mirror node so far, where a
+// skip that merges replaces the most recent anchor (its running tensor) with the merged tensor: as
+// in DeepHyper, an anchor is a block's output after its skip merge, so later skips connect to
+// merged outputs. A skip node with `anchors = k` at a position with A anchors before the most
+// recent one has 1 + min(k, A) choices: 0 = no connection, j >= 1 = merge the running tensor with
+// the j-th most recent earlier anchor (j = 1: the input of the latest layer node, which is the
+// previous skip's merge when that skip merged). A skip whose anchor is the running tensor itself
+// (identity layers in between) merges nothing. Merges replace anchors rather than add them, so the
+// count depends only on the node order, never on other choices: the space is a plain box of integers.
+class ArchitectureSpace {
+ public:
+  // inputs/outputs may be 0 while unknown (a JSON space takes them from the dataset): set_io()
+  // before build(). max_choices bounds the choices of every node, so a typo cannot explode the space.
+  ArchitectureSpace(int inputs, int outputs, Activation output_activation = Activation::Identity,
+                    int max_choices = 64);
+
+  // Node names: letters, digits, '_', '-', '.'; unique; not "input", "head" or "output" (graph
+  // nodes built around the space). Every check throws kyper::Error naming the node.
+  ArchitectureSpace& constant(const std::string& name, Operation op);
+  ArchitectureSpace& variable(const std::string& name, std::vector<Operation> candidates);
+  ArchitectureSpace& mirror(const std::string& name, const std::string& of);  // an earlier variable node
+  ArchitectureSpace& skip(const std::string& name, int anchors, Merge merge = Merge::Add);
+
+  void set_io(int inputs, int outputs);
+  void set_output_activation(Activation activation) { output_activation_ = activation; }
+  int inputs() const { return inputs_; }
+  int outputs() const { return outputs_; }
+  Activation output_activation() const { return output_activation_; }
+  int max_choices() const { return max_choices_; }
+
+  // One dimension per variable and skip node, in node order.
+  int dimensions() const { return int(dimension_nodes_.size()); }
+  std::vector<int> choices() const;
+  std::vector<std::string> dimension_names() const;
+  double size() const;  // number of architectures: the product of choices()
+
+  // The model graph of an architecture: input -> nodes -> dense head (outputs, output
+  // activation) -> output. Graph nodes take the space nodes' names; a skip's merge node is named
+  // after the skip and its projection "<skip>/projection". Throws naming the node whose entry is
+  // out of range, or the expected length.
+  GraphSpec build(const std::vector<int>& architecture) const;
+  long parameter_count(const std::vector<int>& architecture) const;
+  // One line per node: the layer and its width, each skip's source and merge, then the parameter count.
+  std::string summary(const std::vector<int>& architecture) const;
+
+  // One integer parameter "arch_<node>" in [0, choices - 1] per dimension, and back.
+  search::Space search_space() const;
+  std::vector<int> architecture_of(const search::Configuration& config) const;
+  static std::string parameter_name(const std::string& node) { return "arch_" + node; }
+
+  // {"nodes": [{"name": "b0", "type": "variable", "ops": ["identity", "dense:32:relu"]},
+  //            {"name": "c0", "type": "constant", "op": "dense:16:relu"},
+  //            {"name": "m0", "type": "mirror", "of": "b0"},
+  //            {"name": "s0", "type": "skip", "anchors": 2, "merge": "add"}],
+  //  "output_activation": "identity", "max_choices": 64}
+  // or a preset: {"preset": "dense_skip", "blocks": 3, "units": [16, 32], "activations": ["relu"],
+  //  "anchors": 2, "dropout": [0.0, 0.1]}, {"preset": "residual_mlp", "blocks": 3, "widths": [32, 64],
+  //  "activations": ["relu"], "anchors": 2}; preset keys left out take the functions' defaults
+  //  below. Optional "inputs"/"outputs" override set_io().
+  // Errors read "<where>: key '<key_prefix>.nodes[2].ops[1]' ...".
+  static ArchitectureSpace from_json(const std::string& text, const std::string& where,
+                                     const std::string& key_prefix = "");
+
+ private:
+  enum class NodeType { Constant, Variable, Mirror, Skip };
+  struct Node {
+    std::string name;
+    NodeType type = NodeType::Constant;
+    std::vector<Operation> candidates;  // Constant: one; Variable: the choices
+    int source = -1;                    // Mirror: index of its variable node
+    int skip_anchors = 0;               // Skip: how far back it may reach
+    Merge merge = Merge::Add;
+    int choices = 1;                    // Variable, Skip
+    int dimension = -1;                 // Variable, Skip: entry in the architecture vector
+  };
+  struct Built {
+    GraphSpec graph;
+    std::vector<std::string> lines;
+  };
+
+  void check_new_name(const std::string& name, const char* type) const;
+  Node& add_node(const std::string& name, NodeType type);
+  void check_architecture(const std::vector<int>& architecture) const;
+  Built realize(const std::vector<int>& architecture) const;
+
+  int inputs_ = 0, outputs_ = 0;
+  Activation output_activation_ = Activation::Identity;
+  int max_choices_ = 64;
+  std::vector<Node> nodes_;
+  std::vector<int> dimension_nodes_;  // node index per dimension
+  int anchor_count_ = 1;              // the input, then one per layer node
+};
+
+// Like DeepHyper's supervised regression space with dense skip connections: per block a variable
+// node "layer_<i>" (identity, dense(u, a) for every unit count and activation, dropout(r) for every
+// rate r > 0) and a skip node "skip_<i>" that may add one of the `anchors` most recent earlier block
+// outputs, each taken after its own skip merge (choice 1: the previous block's merged output, or
+// the input for block 0; choice 2: the one before it; ...), projected when widths differ.
+ArchitectureSpace dense_skip_space(int inputs, int outputs, int blocks = 3,
+                                   const std::vector<int>& units = {16, 32, 48, 64, 96},
+                                   const std::vector<Activation>& activations = {Activation::Relu,
+                                                                                 Activation::Tanh},
+                                   int anchors = 2, const std::vector<double>& dropout = {});
+
+// A stem dense "stem" (every width x activation; a constant when there is only one), then per block
+// a variable node "block_<i>" (identity or dense of each width and activation), its mirror
+// "block_<i>_mirror" (two equal layers per block) and a skip "skip_<i>" that adds one of `anchors`
+// earlier anchors to the mirror's output. Choice 1: block_<i>'s output (a skip around the mirrored
+// layer only). Choice 2 (the default anchors = 2): the block's input, i.e. the stem for block 0 or
+// the previous block's output after its skip merge: a true residual connection around the whole
+// block, through a learned dense projection when the block's width differs from its input's.
+// anchors = 1 offers only the intra-block skip; anchors > 2 reach further back, one anchor per
+// earlier layer (choice 3: the previous block's first layer, or the input for block 0; choice 4:
+// the previous block's input; ...), as far as there are anchors.
+ArchitectureSpace residual_mlp_space(int inputs, int outputs, int blocks = 3,
+                                     const std::vector<int>& widths = {32, 64, 128},
+                                     const std::vector<Activation>& activations = {Activation::Relu,
+                                                                                   Activation::Tanh},
+                                     int anchors = 2);
+
+}  // namespace kyper::nas

@@ -122,7 +122,9 @@ Catalogue load_catalogue(const std::string& folder) {
   }
   KYPER_REQUIRE(!cat.entries.empty(), "catalogue '" << cat.folder << "' holds no usable trial_<id>.validation.csv ("
                                                     << found.size() << " found, " << cat.skipped.size()
-                                                    << " skipped); run the search with models saved");
+                                                    << " skipped"
+                                                    << (cat.skipped.empty() ? std::string() : ", first: " + cat.skipped[0])
+                                                    << "); run the search with models saved");
   // Class labels are one column; Gaussian targets one per output.
   const size_t expected = cat.validation.kind == PredictionKind::Gaussian ? size_t(cat.validation.outputs) : 1;
   KYPER_REQUIRE(target_names.size() == expected,

@@ -239,8 +239,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kyper %s: error: %s\n", command.c_str(), e.what());
 #if KYPER_HAS_MPI
-    int size = 1;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int size = 1, initialized = 0;
+    MPI_Initialized(&initialized);  // only `search` starts MPI
+    if (initialized) MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait forever
 #endif
     return 1;

@@ -63,7 +63,7 @@ SRC
 
 apt_install build-essential cmake ninja-build pkg-config dpkg-dev ca-certificates \
   libopenmpi-dev openmpi-bin libeigen3-dev libcereal-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libopenblas-openmp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libopenblas-openmp-dev python3
 
 if [ "$want_bench" -eq 1 ]; then
   apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn

@@ -1,5 +1,6 @@
 #include <kyper/builtin_trial.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -44,17 +45,36 @@ bool is_training_hyperparameter(const std::string& name) {
   return is_units_i(name);
 }
 
-void check_training_space(const search::Space& space) {
+void check_training_space(const search::Space& space, const nas::ArchitectureSpace* architecture) {
+  std::vector<std::string> architecture_names;
+  if (architecture)
+    for (const auto& node : architecture->dimension_names())
+      architecture_names.push_back(nas::ArchitectureSpace::parameter_name(node));
   for (const auto& name : *space.names()) {
+    if (std::find(architecture_names.begin(), architecture_names.end(), name) != architecture_names.end()) continue;
     std::string valid;
     for (const auto& n : known_names()) valid += n + ", ";
     KYPER_REQUIRE(is_training_hyperparameter(name), "space parameter '" << name
                                                        << "' is not a hyperparameter of the built-in training trial ("
-                                                       << valid << "units_<i>)");
+                                                       << valid << "units_<i>"
+                                                       << (architecture ? ", or an arch_<node> of the architecture)" : ")"));
+    const bool shapes_mlp = name == "num_layers" || name == "units" || name == "activation" || name == "dropout" ||
+                            is_units_i(name);
+    KYPER_REQUIRE(!(architecture && shapes_mlp), "space parameter '" << name
+                                                                     << "' shapes the default MLP, but the architecture "
+                                                                        "search space defines the network");
   }
 }
 
+int output_width(const TrainingProblem& p) {
+  const int targets = int(p.train.num_targets());
+  if (p.task == Task::GaussianRegression) return 2 * targets;
+  if (p.task == Task::Classification) return p.classes;
+  return targets;
+}
+
 GraphSpec training_graph(const TrainingProblem& p, const search::Configuration& c) {
+  if (p.architecture) return p.architecture->build(p.architecture->architecture_of(c));
   const int layers = int(std::lround(number_or(c, "num_layers", p.model.num_layers)));
   KYPER_REQUIRE(layers >= 0 && layers <= 64, "num_layers must be in [0, 64], got " << layers);
   const int default_units = int(std::lround(number_or(c, "units", p.model.units)));
@@ -66,11 +86,7 @@ GraphSpec training_graph(const TrainingProblem& p, const search::Configuration& 
     KYPER_REQUIRE(units > 0, "units of layer " << i << " must be > 0, got " << units);
     hidden.push_back(units);
   }
-  const int targets = int(p.train.num_targets());
-  int outputs = targets;
-  if (p.task == Task::GaussianRegression) outputs = 2 * targets;
-  if (p.task == Task::Classification) outputs = p.classes;
-  return make_mlp(int(p.train.num_features()), hidden, outputs, act, dropout);
+  return make_mlp(int(p.train.num_features()), hidden, output_width(p), act, dropout);
 }
 
 TrainConfig training_config(const TrainingProblem& p, const search::Configuration& c) {
@@ -101,6 +117,11 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
     outcome.metadata["epochs"] = std::to_string(result.curve.size());
     outcome.metadata["train_seconds"] = std::to_string(result.seconds);
     outcome.metadata["parameters"] = std::to_string(model.parameter_count());
+    if (p.architecture) {
+      std::string vector;
+      for (int choice : p.architecture->architecture_of(config)) vector += (vector.empty() ? "" : " ") + std::to_string(choice);
+      outcome.metadata["architecture"] = vector;
+    }
     std::ostringstream curve;
     for (size_t i = 0; i < result.curve.size(); ++i) curve << (i ? ";" : "") << result.curve[i].validation_loss;
     outcome.metadata["learning_curve"] = curve.str();

@@ -127,7 +127,8 @@ SearchJob load_search_job(const std::string& path) {
   const fs::path base = fs::path(path).parent_path();
   auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).lexically_normal().string(); };
 
-  Section top(doc, path, "", {"dataset", "task", "objective", "model", "training", "space", "search", "budget", "output"});
+  Section top(doc, path, "",
+              {"dataset", "task", "objective", "model", "training", "architecture", "space", "search", "budget", "output"});
   SearchJob job;
   job.config_path = path;
   auto problem = std::make_shared<TrainingProblem>();
@@ -199,11 +200,33 @@ SearchJob load_search_job(const std::string& path) {
     if (s.has("loss")) t.loss = s.checked("loss", [&] { return parse_loss(s.text("loss", "")); });
   }
 
-  // Space.
+  // Architecture (NAS): its arch_<node> parameters come first in the space, then the
+  // hyperparameters of "space" (optional with an architecture).
+  if (const rj::Value* architecture = top.get("architecture")) {
+    auto arch = std::make_shared<nas::ArchitectureSpace>(
+        nas::ArchitectureSpace::from_json(to_json_text(*architecture), path, "architecture"));
+    if (arch->inputs() == 0 || arch->outputs() == 0)
+      arch->set_io(arch->inputs() ? arch->inputs() : int(problem->train.num_features()),
+                   arch->outputs() ? arch->outputs() : output_width(*problem));
+    KYPER_REQUIRE(arch->inputs() == int(problem->train.num_features()) && arch->outputs() == output_width(*problem),
+                  top.where("architecture") << " takes " << arch->inputs() << " inputs and gives " << arch->outputs()
+                                            << " outputs, the dataset and task need " << problem->train.num_features()
+                                            << " and " << output_width(*problem));
+    problem->architecture = arch;
+    job.space = arch->search_space();
+  }
   const rj::Value* space = top.get("space");
-  KYPER_REQUIRE(space, top.where("space") << " is missing");
-  job.space = top.checked("space", [&] { return search::Space::from_json(to_json_text(*space)); });
-  top.checked("space", [&] { check_training_space(job.space); return 0; });
+  KYPER_REQUIRE(space || problem->architecture, top.where("space") << " is missing");
+  if (space) {
+    const search::Space hyper = top.checked("space", [&] { return search::Space::from_json(to_json_text(*space)); });
+    top.checked("space", [&] {
+      for (const auto& p : hyper.parameters()) job.space.add(p);
+      for (const auto& c : hyper.conditions()) job.space.add_condition(c.child, c.parent, c.values);
+      for (const auto& f : hyper.forbidden()) job.space.add_forbidden(f);
+      check_training_space(job.space, problem->architecture.get());
+      return 0;
+    });
+  }
 
   // Algorithm.
   Section s = top.has("search") ? top.section("search", {"algorithm", "surrogate", "acquisition", "kappa", "kappa_decay",
@@ -211,8 +234,11 @@ SearchJob load_search_job(const std::string& path) {
                                                         "sample_size", "minimize"})
                                 : Section(rj::Value(rj::kObjectType), path, "search", {});
   job.algorithm = s.text("algorithm", "cbo");
-  KYPER_REQUIRE(job.algorithm == "cbo" || job.algorithm == "random" || job.algorithm == "evolution",
-                s.where("algorithm") << " must be cbo, random or evolution, got '" << job.algorithm << "'");
+  KYPER_REQUIRE(job.algorithm == "cbo" || job.algorithm == "random" || job.algorithm == "evolution" ||
+                    job.algorithm == "agebo",
+                s.where("algorithm") << " must be cbo, random, evolution or agebo, got '" << job.algorithm << "'");
+  KYPER_REQUIRE(job.algorithm != "agebo" || problem->architecture,
+                s.where("algorithm") << ": agebo evolves an architecture; the job needs an \"architecture\" section");
   job.cbo.surrogate = s.text("surrogate", job.cbo.surrogate);
   KYPER_REQUIRE(job.cbo.surrogate == "ET" || job.cbo.surrogate == "RF" || job.cbo.surrogate == "GP",
                 s.where("surrogate") << " must be ET, RF or GP, got '" << job.cbo.surrogate << "'");
@@ -242,6 +268,7 @@ SearchJob load_search_job(const std::string& path) {
                 b.where("") << " needs evaluations and/or seconds");
   job.scheduler.output_dir = resolve(top.text("output", "kyper-output"));
   job.scheduler.metadata_keys = {"val_loss", "epochs", "train_seconds", "parameters", "status", "model_path"};
+  if (problem->architecture) job.scheduler.metadata_keys.insert(job.scheduler.metadata_keys.begin(), "architecture");
   job.problem = std::move(problem);
   return job;
 }
@@ -254,6 +281,12 @@ std::unique_ptr<search::Search> make_search(const SearchJob& job, int rank, int 
   }
   if (job.algorithm == "random") return std::make_unique<search::RandomSearch>(job.space, options);
   if (job.algorithm == "evolution") return std::make_unique<search::AgingEvolution>(job.space, options, job.evolution);
+  if (job.algorithm == "agebo") {
+    std::vector<std::string> evolved;
+    for (const auto& node : job.problem->architecture->dimension_names())
+      evolved.push_back(nas::ArchitectureSpace::parameter_name(node));
+    return std::make_unique<search::AgEBO>(job.space, evolved, options, job.evolution, job.cbo);
+  }
   return std::make_unique<search::CBO>(job.space, options, job.cbo);
 }
 

@@ -26,6 +26,7 @@ namespace {
 const char* kUsage =
     "usage:\n"
     "  kyper search --config search.json [--resume] [--output DIR]   (also under mpiexec -n N)\n"
+    "  kyper nas --config nas.json [--resume] [--output DIR]         (a search with an \"architecture\")\n"
     "  kyper predict --model best.kyper --data X.csv [--output predictions.csv]\n"
     "  kyper ensemble --catalogue DIR [--k 5] [--method greedy|topk] [--output DIR/ensemble.json]\n"
     "  kyper ensemble --catalogue DIR --method random-init --config search.json [--k 5] [--trial ID]\n"
@@ -65,10 +66,12 @@ void write_summary(const kyper::SearchJob& job, const kyper::SearchSummary& summ
   s << "\n}\n";
 }
 
-int search_command(int argc, char** argv) {
+int search_command(int argc, char** argv, bool nas) {
   auto options = parse_options(argc, argv, {"--config", "--output"}, {"--resume"});
   KYPER_REQUIRE(options.count("--config"), "kyper search needs --config FILE\n" << kUsage);
   kyper::SearchJob job = kyper::load_search_job(options["--config"]);
+  KYPER_REQUIRE(!nas || job.problem->architecture,
+                job.config_path << ": kyper nas needs an \"architecture\" section (the network search space)");
   if (options.count("--output")) job.scheduler.output_dir = options["--output"];
   job.scheduler.resume = options.count("--resume") > 0;
   int rank = 0, size = 1;
@@ -99,6 +102,14 @@ int search_command(int argc, char** argv) {
       const fs::path best = fs::path(job.scheduler.output_dir) / "best.kyper";
       fs::copy_file(path->second, best, fs::copy_options::overwrite_existing);
       std::printf("best model: %s\n", best.string().c_str());
+    }
+    if (job.problem->architecture) {
+      // The readable form of the winner: layers, widths, skips and parameter count.
+      const auto& arch = *job.problem->architecture;
+      const fs::path text = fs::path(job.scheduler.output_dir) / "best_architecture.txt";
+      std::ofstream(text) << arch.summary(arch.architecture_of(summary.best->config));
+      std::printf("best architecture (%s):\n%s", text.string().c_str(),
+                  arch.summary(arch.architecture_of(summary.best->config)).c_str());
     }
   }
   return 0;
@@ -228,13 +239,13 @@ int main(int argc, char** argv) {
     std::cout << "kyper " << KYPER_VERSION_STRING << "\n" << kyper::describe_backends() << "\n";
     return 0;
   }
-  if (command != "search" && command != "predict" && command != "ensemble") {
+  if (command != "search" && command != "nas" && command != "predict" && command != "ensemble") {
     std::cerr << kUsage;
     return 2;
   }
-  kyper::Runtime runtime(argc, argv, -1, command == "search");
+  kyper::Runtime runtime(argc, argv, -1, command == "search" || command == "nas");
   try {
-    if (command == "search") return search_command(argc, argv);
+    if (command == "search" || command == "nas") return search_command(argc, argv, command == "nas");
     return command == "predict" ? predict_command(argc, argv) : ensemble_command(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kyper %s: error: %s\n", command.c_str(), e.what());

@@ -10,6 +10,7 @@
 
 #include <kyper/dataset.hpp>
 #include <kyper/graph.hpp>
+#include <kyper/nas_space.hpp>
 #include <kyper/scaler.hpp>
 #include <kyper/search/space.hpp>
 #include <kyper/train_config.hpp>
@@ -36,12 +37,19 @@ struct TrainingProblem {
   TrainConfig training;
   ScalerKind feature_scaling = ScalerKind::standard, target_scaling = ScalerKind::standard;
   bool save_models = true;  // each trial's model goes to <output>/models/trial_<id>.kyper
+  // Neural architecture search: when set, the network is the architecture the configuration's
+  // "arch_<node>" parameters pick (inputs/outputs already set for this problem) instead of an MLP.
+  std::shared_ptr<const nas::ArchitectureSpace> architecture;
 };
 
 // Names a configuration may set for the built-in trial.
 bool is_training_hyperparameter(const std::string& name);
-// Throws naming the first parameter of `space` the built-in trial does not understand.
-void check_training_space(const search::Space& space);
+// Throws naming the first parameter of `space` the built-in trial does not understand. With an
+// architecture space, its "arch_<node>" parameters are understood and the MLP-shape ones
+// (num_layers, units, units_<i>, activation, dropout) are rejected: the architecture fixes them.
+void check_training_space(const search::Space& space, const nas::ArchitectureSpace* architecture = nullptr);
+// The number of outputs the task needs from a network (targets, 2 x targets, or classes).
+int output_width(const TrainingProblem& problem);
 
 TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem);
 

@@ -8,6 +8,7 @@
 
 #include <kyper/builtin_trial.hpp>
 #include <kyper/scheduler.hpp>
+#include <kyper/search/agebo.hpp>
 #include <kyper/search/cbo.hpp>
 #include <kyper/search/evolution.hpp>
 #include <kyper/search/search.hpp>
@@ -18,7 +19,7 @@ struct SearchJob {
   std::string config_path;
   std::shared_ptr<TrainingProblem> problem;
   search::Space space;
-  std::string algorithm = "cbo";  // cbo | random | evolution
+  std::string algorithm = "cbo";  // cbo | random | evolution | agebo (needs an architecture)
   search::SearchOptions search_options;
   search::CBOOptions cbo;
   search::EvolutionOptions evolution;

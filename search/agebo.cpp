@@ -1,0 +1,116 @@
+#include <kyper/search/agebo.hpp>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+#include <unordered_set>
+
+#include <kyper/error.hpp>
+#include <kyper/search/sampler.hpp>
+
+namespace kyper::search {
+
+namespace {
+bool contains(const std::set<std::string>& names, const std::string& name) { return names.count(name) > 0; }
+}  // namespace
+
+AgEBO::AgEBO(Space space, std::vector<std::string> evolved, SearchOptions options, EvolutionOptions evolution,
+             CBOOptions bo)
+    : Search(std::move(space), options), evolution_(evolution), bo_(std::move(bo)) {
+  KYPER_REQUIRE(evolution_.population_size >= 1, "AgEBO: population_size must be >= 1, got " << evolution_.population_size);
+  KYPER_REQUIRE(evolution_.sample_size >= 1 && evolution_.sample_size <= evolution_.population_size,
+                "AgEBO: sample_size must be in [1, population_size], got " << evolution_.sample_size);
+  KYPER_REQUIRE(!evolved.empty(), "AgEBO needs at least one evolved parameter");
+  const std::set<std::string> evolved_names(evolved.begin(), evolved.end());
+  for (const auto& name : evolved) space_.index(name);  // throws naming an unknown parameter
+  for (const auto& p : space_.parameters()) (contains(evolved_names, p.name) ? evolved_space_ : tuned_space_).add(p);
+  for (const auto& c : space_.conditions()) {
+    const bool child = contains(evolved_names, c.child), parent = contains(evolved_names, c.parent);
+    KYPER_REQUIRE(child == parent, "AgEBO: condition of '" << c.child << "' on '" << c.parent
+                                                           << "' links an evolved and a tuned parameter");
+    (child ? evolved_space_ : tuned_space_).add_condition(c.child, c.parent, c.values);
+  }
+  for (const auto& f : space_.forbidden()) {
+    std::set<bool> groups;
+    for (const auto& term : f.terms) groups.insert(contains(evolved_names, term.first));
+    KYPER_REQUIRE(groups.size() == 1, "AgEBO: a forbidden clause on '" << f.terms.front().first
+                                                                      << "' mixes evolved and tuned parameters");
+    (*groups.begin() ? evolved_space_ : tuned_space_).add_forbidden(f);
+  }
+}
+
+Configuration AgEBO::project(const Space& part, const Configuration& config) {
+  std::map<std::string, Value> values;
+  for (const auto& p : part.parameters())
+    if (config.active(p.name)) values[p.name] = config[p.name];
+  return part.make(values);
+}
+
+std::vector<Configuration> AgEBO::propose_tuned(int n) {
+  if (tuned_space_.size() == 0) return std::vector<Configuration>(size_t(n), tuned_space_.default_configuration());
+  // A fresh CBO over the hyperparameters, told every result (and seeded from this search's RNG,
+  // so a resumed search proposes exactly what the uninterrupted one would).
+  SearchOptions options;
+  options.seed = rng_();
+  options.maximize = maximize();
+  CBO bo(tuned_space_, options, bo_);
+  std::vector<Observation> told;
+  for (const auto& o : observations()) {
+    Observation p = o;
+    p.config = project(tuned_space_, o.config);
+    told.push_back(std::move(p));
+  }
+  bo.warm_start(told);
+  std::vector<Configuration> out;
+  for (const auto& trial : bo.ask(n)) out.push_back(trial.config);
+  return out;
+}
+
+std::vector<Configuration> AgEBO::propose(int n) {
+  const auto& obs = observations();
+  const std::size_t size = std::min(obs.size(), static_cast<std::size_t>(evolution_.population_size));
+  const std::size_t first = obs.size() - size;
+  const bool any_success = std::any_of(obs.begin() + static_cast<std::ptrdiff_t>(first), obs.end(),
+                                       [](const Observation& o) { return !o.failed(); });
+  const bool evolve = size >= static_cast<std::size_t>(evolution_.population_size) && any_success;
+  const std::vector<Configuration> tuned = propose_tuned(n);
+
+  std::unordered_set<std::string> batch;
+  std::vector<Configuration> out;
+  std::vector<std::size_t> members(size);
+  for (int i = 0; i < n; ++i) {
+    Configuration child;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      Configuration architecture;
+      if (evolve) {
+        // Tournament: the best of sample_size random members (failed ones never win).
+        std::iota(members.begin(), members.end(), first);
+        const std::size_t k = static_cast<std::size_t>(evolution_.sample_size);
+        for (std::size_t j = 0; j < k; ++j)
+          std::swap(members[j], members[std::uniform_int_distribution<std::size_t>(j, size - 1)(rng_)]);
+        const Observation* parent = nullptr;
+        for (std::size_t j = 0; j < k; ++j) {
+          const Observation& o = obs[members[j]];
+          if (!o.failed() && (!parent || internal(*o.objective) > internal(*parent->objective))) parent = &o;
+        }
+        architecture = parent ? mutate(evolved_space_, project(evolved_space_, parent->config), rng_)
+                              : sample(evolved_space_, rng_);
+      } else {
+        architecture = sample(evolved_space_, rng_);
+      }
+      std::map<std::string, Value> values;
+      for (const Configuration* part : {static_cast<const Configuration*>(&architecture), &tuned[size_t(i)]})
+        for (size_t j = 0; j < part->size(); ++j)
+          if (is_active(part->at(j))) values[part->names()[j]] = part->at(j);
+      child = space_.make(values);
+      const std::string k = key(child);
+      if (!known_keys().count(k) && !batch.count(k)) break;
+    }
+    batch.insert(key(child));
+    out.push_back(std::move(child));
+  }
+  return out;
+}
+
+}  // namespace kyper::search

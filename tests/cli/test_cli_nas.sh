@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Neural architecture search through the kyper command: random, aging evolution and AgEBO runs on
+# the example data, results.csv with the architecture and parameter count per trial, the best
+# architecture as a model file and a readable summary, kill -9 then --resume (nothing finished
+# redone), and config errors that name the key.
+#   test_cli_nas.sh KYPER SOURCE_DIR WORK_DIR
+set -euo pipefail
+kyper="$1" src="$2" work="$3"
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "test_cli_nas: FAILED: $*" >&2; exit 1; }
+
+config="$work/nas.json"
+sed -e "s#\"../data/diabetes.csv\"#\"$src/examples/data/diabetes.csv\"#" \
+    -e "s#\"evaluations\": 150#\"evaluations\": 30#" -e "s#\"epochs\": 200#\"epochs\": 25#" \
+    -e "s#\"population_size\": 20, \"sample_size\": 5#\"population_size\": 8, \"sample_size\": 3#" \
+    -e "s#\"output\": \".*\"#\"output\": \"$work/out\"#" "$src/examples/nas/nas.json" >"$config"
+"$kyper" nas --config "$config" | tee "$work/nas.log"
+results="$work/out/results.csv"
+[ "$(($(wc -l <"$results") - 1))" -eq 30 ] || fail "results.csv should have 30 rows"
+header="$(head -1 "$results")"
+for column in p:arch_layer_0 p:arch_skip_3 p:learning_rate m:architecture m:parameters; do
+  echo "$header" | tr ',' '\n' | grep -qx "$column" || fail "results.csv has no column $column"
+done
+# Every trial's architecture column repeats its arch_ parameters, and its parameter count is positive.
+python3 - "$results" <<'PY' || fail "architecture/parameters columns are inconsistent"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for r in rows:
+    arch = [r[k] for k in r if k.startswith("p:arch_")]
+    assert r["m:architecture"].split() == arch, (r["m:architecture"], arch)
+    assert int(r["m:parameters"]) > 0
+assert len({r["m:architecture"] + r["p:learning_rate"] for r in rows}) == len(rows)
+PY
+grep -q "parameters: [0-9]" "$work/out/best_architecture.txt" || fail "no readable best architecture"
+grep -q "head: dense 1" "$work/out/best_architecture.txt" || fail "summary lacks the output head"
+"$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred.csv" >/dev/null
+[ "$(wc -l <"$work/pred.csv")" -eq 443 ] || fail "the best architecture's model should predict 442 rows"
+
+for algorithm in random evolution; do
+  sed -e "s#\"algorithm\": \"agebo\"#\"algorithm\": \"$algorithm\"#" -e "s#\"evaluations\": 30#\"evaluations\": 6#" \
+      "$config" >"$work/$algorithm.json"
+  "$kyper" nas --config "$work/$algorithm.json" --output "$work/out_$algorithm" >/dev/null
+  [ "$(($(wc -l <"$work/out_$algorithm/results.csv") - 1))" -eq 6 ] || fail "$algorithm: 6 rows expected"
+done
+
+# kill -9 mid-search, then --resume: finished trials are kept as they were and not redone.
+sed -e "s#\"evaluations\": 30#\"evaluations\": 80#" -e "s#\"output\": \".*\"#\"output\": \"$work/killed\"#" \
+    "$config" >"$work/kill.json"
+setsid "$kyper" nas --config "$work/kill.json" >"$work/killed.log" 2>&1 &
+job=$!
+for _ in $(seq 1 1200); do
+  rows=$( (wc -l <"$work/killed/results.csv") 2>/dev/null || echo 0)
+  [ "$rows" -ge 15 ] && break
+  sleep 0.02
+done
+pkill -KILL -s "$job" 2>/dev/null || true
+wait "$job" 2>/dev/null || true
+# Complete rows on disk at the kill (a last row may be half written).
+head -n "$(($(wc -l <"$work/killed/results.csv")))" "$work/killed/results.csv" | tail -n +2 >"$work/before_kill.csv"
+before=$(wc -l <"$work/before_kill.csv")
+[ "$before" -lt 80 ] || fail "the search finished before it could be killed"
+"$kyper" nas --config "$work/kill.json" --resume | tee "$work/resumed.log"
+grep -q "from a previous run" "$work/resumed.log" || fail "resume did not reuse finished trials"
+python3 - "$work/before_kill.csv" "$work/killed/results.csv" <<'PY' || fail "resume lost or redid finished trials"
+import csv, sys
+before = [l for l in open(sys.argv[1]).read().splitlines() if l]
+after = list(csv.reader(open(sys.argv[2])))[1:]
+ids = [r[0] for r in after]
+assert len(after) == 80, len(after)
+assert len(set(ids)) == 80, "a trial id appears twice"
+after_lines = open(sys.argv[2]).read().splitlines()[1:]
+for line in before:
+    assert line in after_lines, "finished row changed or vanished: " + line[:60]
+arch = {tuple(r[1:12]) for r in after}
+assert len(arch) == 80, "a configuration was evaluated twice"
+PY
+
+# Bad configs name the file and the key.
+expect_error() {  # expect_error NAME SED-EXPRESSION EXPECTED-TEXT [COMMAND]
+  sed -e "$2" "$config" >"$work/$1.json"
+  if "$kyper" "${4:-nas}" --config "$work/$1.json" --output "$work/bad_$1" >"$work/$1.log" 2>&1; then
+    fail "$1: the bad config was accepted"
+  fi
+  grep -qF -- "$3" "$work/$1.log" || { cat "$work/$1.log" >&2; fail "$1: error does not say '$3'"; }
+}
+expect_error bad_preset_key 's#"anchors": 2#"anchor": 2#' "key 'architecture.anchor'"
+expect_error bad_units 's#"units": \[8, 16, 32, 64\]#"units": [8, -16]#' "architecture.units"
+expect_error mlp_param 's#{"name": "batch_size"#{"name": "units", "type": "int", "low": 8, "high": 64}, {"name": "batch_size"#' \
+  "shapes the default MLP"
+expect_error no_architecture 's#"architecture": {#"architecturex": {#' "architecturex"
+sed -e '/"architecture": {/,/},$/d' "$config" >"$work/plain.json"
+if "$kyper" nas --config "$work/plain.json" >"$work/plain.log" 2>&1; then fail "nas without architecture accepted"; fi
+grep -q 'needs an "architecture" section' "$work/plain.log" || { cat "$work/plain.log" >&2; fail "nas without architecture: unclear error"; }
+echo "test_cli_nas: OK"

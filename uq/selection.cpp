@@ -81,7 +81,9 @@ Selection select_greedy(const std::vector<double>& ll, int candidates, long rows
   std::vector<int> counts(size_t(candidates), 0), order;
   std::vector<double> trace;
   double current = std::numeric_limits<double>::infinity();
-  for (int step = 0; step < k; ++step) {
+  // Re-selections count as steps but not as members (as DeepHyper's greedy_caruana); every step
+  // lowers the NLL strictly, and the cap only bounds the work.
+  for (int step = 0; int(order.size()) < k && step < 100 * k; ++step) {
     int best = -1;
     double best_nll = current;
     for (int m = 0; m < candidates; ++m) {

@@ -66,7 +66,7 @@ TEST(Selection, GreedyNeverIncreasesValidationNllAndBeatsTheBestModel) {
     double total = 0;
     for (double w : greedy.weights) total += w;
     EXPECT_NEAR(total, 1.0, 1e-12);
-    EXPECT_LE(greedy.nll.size(), 10u);
+    EXPECT_LE(greedy.members.size(), 10u);
   }
 }
 
@@ -82,6 +82,7 @@ TEST(Selection, GreedyReusesAMemberWhenThatHelps) {
   EXPECT_EQ(s.members[0], 0);
   EXPECT_NEAR(s.weights[0], 2.0 / 3, 1e-12);
   EXPECT_NEAR(s.weights[1], 1.0 / 3, 1e-12);
+  EXPECT_EQ(s.nll.size(), 3u);  // 0, then 1, then 0 again; a fourth pick would not help
 }
 
 TEST(Selection, TopKOrdersByOwnNllAndSkipsDivergedModels) {

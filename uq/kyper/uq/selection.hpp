@@ -23,8 +23,9 @@ struct Selection {
 // member_log_likelihood). Candidates with a non-finite value (diverged) are never selected.
 // Throws when no candidate is usable or k < 1.
 Selection select_top_k(const std::vector<double>& log_likelihood, int candidates, long rows, int k);
-// Adds, k times at most, the candidate (possibly one already in) that lowers the ensemble's NLL the
-// most; stops early when no addition lowers it, so the NLL trace never increases.
+// Adds the candidate (possibly one already in, which raises its weight) that lowers the ensemble's
+// NLL the most, until k distinct members are in or no addition lowers the NLL; so the NLL trace
+// never increases and the ensemble has at most k members (DeepHyper's greedy_caruana).
 Selection select_greedy(const std::vector<double>& log_likelihood, int candidates, long rows, int k);
 Selection select(SelectionMethod method, const std::vector<double>& log_likelihood, int candidates, long rows, int k);
 

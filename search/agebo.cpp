@@ -69,36 +69,18 @@ std::vector<Configuration> AgEBO::propose_tuned(int n) {
 
 std::vector<Configuration> AgEBO::propose(int n) {
   const auto& obs = observations();
-  const std::size_t size = std::min(obs.size(), static_cast<std::size_t>(evolution_.population_size));
-  const std::size_t first = obs.size() - size;
-  const bool any_success = std::any_of(obs.begin() + static_cast<std::ptrdiff_t>(first), obs.end(),
-                                       [](const Observation& o) { return !o.failed(); });
-  const bool evolve = size >= static_cast<std::size_t>(evolution_.population_size) && any_success;
+  const Population population = population_of(obs, evolution_.population_size);
   const std::vector<Configuration> tuned = propose_tuned(n);
 
   std::unordered_set<std::string> batch;
   std::vector<Configuration> out;
-  std::vector<std::size_t> members(size);
   for (int i = 0; i < n; ++i) {
     Configuration child;
     for (int attempt = 0; attempt < 100; ++attempt) {
-      Configuration architecture;
-      if (evolve) {
-        // Tournament: the best of sample_size random members (failed ones never win).
-        std::iota(members.begin(), members.end(), first);
-        const std::size_t k = static_cast<std::size_t>(evolution_.sample_size);
-        for (std::size_t j = 0; j < k; ++j)
-          std::swap(members[j], members[std::uniform_int_distribution<std::size_t>(j, size - 1)(rng_)]);
-        const Observation* parent = nullptr;
-        for (std::size_t j = 0; j < k; ++j) {
-          const Observation& o = obs[members[j]];
-          if (!o.failed() && (!parent || internal(*o.objective) > internal(*parent->objective))) parent = &o;
-        }
-        architecture = parent ? mutate(evolved_space_, project(evolved_space_, parent->config), rng_)
-                              : sample(evolved_space_, rng_);
-      } else {
-        architecture = sample(evolved_space_, rng_);
-      }
+      const Observation* parent =
+          population.evolving ? tournament(obs, population, evolution_.sample_size, maximize(), rng_) : nullptr;
+      const Configuration architecture =
+          parent ? mutate(evolved_space_, project(evolved_space_, parent->config), rng_) : sample(evolved_space_, rng_);
       std::map<std::string, Value> values;
       for (const Configuration* part : {static_cast<const Configuration*>(&architecture), &tuned[size_t(i)]})
         for (size_t j = 0; j < part->size(); ++j)

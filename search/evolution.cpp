@@ -17,38 +17,46 @@ AgingEvolution::AgingEvolution(Space space, SearchOptions options, EvolutionOpti
                     << evolution_.sample_size);
 }
 
+Population population_of(const std::vector<Observation>& obs, int population_size) {
+  Population p;
+  p.size = std::min(obs.size(), static_cast<std::size_t>(population_size));
+  p.first = obs.size() - p.size;
+  // Failed members stay in the population (they age out like the others) but never win.
+  const bool any_success = std::any_of(obs.begin() + static_cast<std::ptrdiff_t>(p.first), obs.end(),
+                                       [](const Observation& o) { return !o.failed(); });
+  p.evolving = p.size >= static_cast<std::size_t>(population_size) && any_success;
+  return p;
+}
+
+const Observation* tournament(const std::vector<Observation>& obs, const Population& population, int sample_size,
+                              bool maximize, std::mt19937_64& rng) {
+  std::vector<std::size_t> members(population.size);
+  std::iota(members.begin(), members.end(), population.first);
+  const std::size_t k = std::min(population.size, static_cast<std::size_t>(sample_size));
+  for (std::size_t j = 0; j < k; ++j)
+    std::swap(members[j], members[std::uniform_int_distribution<std::size_t>(j, population.size - 1)(rng)]);
+  const Observation* parent = nullptr;
+  for (std::size_t j = 0; j < k; ++j) {
+    const Observation& o = obs[members[j]];
+    const double sign = maximize ? 1.0 : -1.0;
+    if (!o.failed() && (!parent || sign * *o.objective > sign * *parent->objective)) parent = &o;
+  }
+  return parent;
+}
+
 std::vector<Configuration> AgingEvolution::propose(int n) {
   // Keys proposed in this batch; known_keys() holds the observed and pending ones.
   std::unordered_set<std::string> batch;
   auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
   const auto& obs = observations();
-  // The population: the newest population_size results. Failed members stay in it (they age
-  // out like the others) but never win a tournament.
-  const std::size_t size = std::min(obs.size(), static_cast<std::size_t>(evolution_.population_size));
-  const std::size_t first = obs.size() - size;
-  const bool any_success = std::any_of(obs.begin() + static_cast<std::ptrdiff_t>(first), obs.end(),
-                                       [](const Observation& o) { return !o.failed(); });
-  const bool evolve = size >= static_cast<std::size_t>(evolution_.population_size) && any_success;
-
+  const Population population = population_of(obs, evolution_.population_size);
   std::vector<Configuration> out;
-  std::vector<std::size_t> members(size);
   for (int i = 0; i < n; ++i) {
     Configuration child;
     for (int attempt = 0; attempt < 100; ++attempt) {
-      if (evolve) {
-        std::iota(members.begin(), members.end(), first);
-        const std::size_t k = static_cast<std::size_t>(evolution_.sample_size);
-        for (std::size_t j = 0; j < k; ++j)
-          std::swap(members[j], members[std::uniform_int_distribution<std::size_t>(j, size - 1)(rng_)]);
-        const Observation* parent = nullptr;
-        for (std::size_t j = 0; j < k; ++j) {
-          const Observation& o = obs[members[j]];
-          if (!o.failed() && (!parent || internal(*o.objective) > internal(*parent->objective))) parent = &o;
-        }
-        child = parent ? mutate(space_, parent->config, rng_) : sample(space_, rng_);
-      } else {
-        child = sample(space_, rng_);
-      }
+      const Observation* parent =
+          population.evolving ? tournament(obs, population, evolution_.sample_size, maximize(), rng_) : nullptr;
+      child = parent ? mutate(space_, parent->config, rng_) : sample(space_, rng_);
       if (!seen(key(child))) break;
     }
     batch.insert(key(child));

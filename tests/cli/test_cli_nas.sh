@@ -36,6 +36,18 @@ grep -q "head: dense 1" "$work/out/best_architecture.txt" || fail "summary lacks
 "$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred.csv" >/dev/null
 [ "$(wc -l <"$work/pred.csv")" -eq 443 ] || fail "the best architecture's model should predict 442 rows"
 
+grep -q "architecture space: 8 choices per network" "$work/nas.log" || fail "kyper nas does not print the space's size"
+
+# A NAS with Gaussian outputs feeds AutoDEUQ like an HPS does: its catalogue makes an ensemble.
+sed -e "s#\"../data/diabetes.csv\"#\"$src/examples/data/diabetes.csv\"#" -e "s#\"evaluations\": 100#\"evaluations\": 8#" \
+    -e "s#\"epochs\": 200#\"epochs\": 25#" -e "s#\"output\": \".*\"#\"output\": \"$work/out_uq\"#" \
+    "$src/examples/nas/autodeuq.json" >"$work/nas_uq.json"
+"$kyper" nas --config "$work/nas_uq.json" >/dev/null
+"$kyper" ensemble --catalogue "$work/out_uq" --k 3 >"$work/nas_ensemble.log" || fail "no ensemble from a NAS catalogue"
+"$kyper" predict --ensemble "$work/out_uq/ensemble.json" --data "$src/examples/data/diabetes.csv" --uncertainty \
+  --output "$work/nas_uq_pred.csv" >/dev/null
+head -1 "$work/nas_uq_pred.csv" | grep -q "progression_epistemic" || fail "NAS ensemble predictions lack the epistemic column"
+
 for algorithm in random evolution; do
   sed -e "s#\"algorithm\": \"agebo\"#\"algorithm\": \"$algorithm\"#" -e "s#\"evaluations\": 30#\"evaluations\": 6#" \
       "$config" >"$work/$algorithm.json"

@@ -177,6 +177,82 @@ TEST(Ensemble, BrokenCataloguesAndManifestsAreNamed) {
   EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }), ::testing::HasSubstr("not a JSON object"));
 }
 
+namespace {
+// Two interleaved half circles with label noise, three classes: the third is a blob in between.
+Dataset three_classes(size_t rows, std::uint64_t seed) {
+  Dataset d;
+  d.feature_names = {"a", "b"}, d.target_names = {"label"}, d.source = "generated";
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> angle(0, 3.14159f);
+  std::normal_distribution<float> n(0, 0.15f);
+  for (size_t i = 0; i < rows; ++i) {
+    const int label = int(i % 3);
+    const float t = angle(rng);
+    float a = 0, b = 0;
+    if (label == 0) a = std::cos(t), b = std::sin(t);
+    if (label == 1) a = 1 - std::cos(t), b = 0.5f - std::sin(t);
+    if (label == 2) a = 0.5f, b = 0.25f;
+    d.features.push_back(a + n(rng)), d.features.push_back(b + n(rng));
+    d.targets.push_back(float(label));
+  }
+  return d;
+}
+}  // namespace
+
+TEST(Ensemble, ClassifierEnsembleSplitsEntropyAndScores) {
+  auto p = std::make_shared<TrainingProblem>();
+  p->train = three_classes(450, 1), p->validation = three_classes(150, 2);
+  p->task = Task::Classification, p->classes = 3;
+  p->training.loss = Loss::SoftmaxCrossEntropy;
+  p->training.epochs = 40, p->training.batch_size = 32, p->training.seed = 2;
+  p->model.units = 16;
+  const std::string dir = fresh_folder("classes");
+  const TrialFunction trial = make_training_trial(p);
+  for (int i = 0; i < 4; ++i) {
+    TrialContext context;
+    context.trial_id = i, context.output_dir = dir;
+    ASSERT_TRUE(run_trial_guarded(trial, config(3e-3 * (1 + i), 8 + 8 * i), context).objective);
+  }
+  const Catalogue cat = load_catalogue(dir);
+  ASSERT_EQ(cat.validation.kind, PredictionKind::Classes);
+  EXPECT_EQ(cat.validation.outputs, 3);
+  const auto ll = member_log_likelihood(cat.validation, cat.targets.data());
+  const Selection selection = select_greedy(ll, cat.validation.members, cat.validation.rows, 3);
+  Ensemble ensemble = Ensemble::from_selection(cat, selection, "greedy");
+  const Dataset test = three_classes(300, 3);
+  const MemberPredictions members = ensemble.predict(test);
+  const Predictions table = ensemble_table(members, true);
+  ASSERT_EQ(table.columns, (std::vector<std::string>{"p_class0", "p_class1", "p_class2", "entropy_total",
+                                                     "entropy_aleatoric", "entropy_epistemic"}));
+  for (long r = 0; r < table.rows; ++r) {
+    const float* row = table.values.data() + r * 6;
+    EXPECT_NEAR(row[0] + row[1] + row[2], 1.0f, 1e-5f);
+    EXPECT_NEAR(row[3], row[4] + row[5], 1e-5f);
+    EXPECT_GE(row[5], 0.0f);
+    EXPECT_LE(row[3], std::log(3.0f) + 1e-5f);
+  }
+  const ClassificationScores s = score_classification(members, test.targets.data());
+  EXPECT_GT(s.accuracy, 0.85);
+  EXPECT_LT(s.ece, 0.15);
+  EXPECT_NEAR(s.nll, -[&] {
+    double sum = 0;
+    for (long r = 0; r < table.rows; ++r) sum += std::log(table.values[r * 6 + size_t(test.targets[r])]);
+    return sum / double(table.rows);
+  }(), 1e-4);
+}
+
+TEST(Ensemble, SigmoidOutputCountsAsTwoClasses) {
+  Predictions p;
+  p.columns = {"p_spam"}, p.rows = 2, p.values = {0.2f, 0.9f};
+  MemberPredictions m;
+  m.add(p, 1);
+  EXPECT_EQ(m.kind, PredictionKind::Classes);
+  EXPECT_EQ(m.names, (std::vector<std::string>{"p_spam_0", "p_spam_1"}));
+  ASSERT_EQ(m.probabilities.size(), 4u);
+  EXPECT_NEAR(m.probabilities[0], 0.8, 1e-7);
+  EXPECT_NEAR(m.probabilities[3], 0.9, 1e-7);
+}
+
 TEST(Ensemble, PlainRegressionModelsAreRejectedWithTheReason) {
   Predictions p;
   p.columns = {"y"}, p.rows = 1, p.values = {1};

@@ -1,11 +1,14 @@
 // Trains a small network through the installed headers and library; exits non-zero unless the
-// fit beats predicting the mean by 20x, so a broken install cannot pass.
+// fit beats predicting the mean by 20x, so a broken install cannot pass. It also builds a NAS
+// architecture and decomposes a mixture through the installed nas/uq headers.
 #include <cmath>
 #include <cstdio>
 #include <vector>
 
 #include <kyper/model.hpp>
+#include <kyper/nas_space.hpp>
 #include <kyper/runtime.hpp>
+#include <kyper/uq/ensemble.hpp>
 
 int main(int argc, char** argv) {
   kyper::Runtime runtime(argc, argv);
@@ -23,5 +26,9 @@ int main(int argc, char** argv) {
   // Targets are standardised, so always predicting the mean scores 1.0.
   const double after = model.evaluate(data);
   std::printf("consumer: scaled MSE after training %.4f (predicting the mean: 1.0)\n", after);
-  return after < 0.05 ? 0 : 1;
+  const auto space = kyper::nas::dense_skip_space(1, 1, 2, {8}, {kyper::Activation::Relu}, 1);
+  const long parameters = space.parameter_count({1, 1, 1, 1});
+  const double epistemic = kyper::uq::decompose({{1, 0.0, 1.0}, {1, 2.0, 1.0}}).epistemic;
+  std::printf("consumer: NAS architecture with %ld parameters, mixture epistemic variance %.2f\n", parameters, epistemic);
+  return after < 0.05 && parameters > 0 && epistemic == 1.0 ? 0 : 1;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <kyper/error.hpp>
+#include <kyper/json_object.hpp>
 #include <kyper/search/json.hpp>
 
 namespace kyper::nas {
@@ -478,113 +479,20 @@ ArchitectureSpace residual_mlp_space(int inputs, int outputs, int blocks, const 
 
 namespace {
 
-// A JSON object with its key path, for messages like "nas.json: key 'space.nodes[2].ops[1]' ...".
-class Object {
- public:
-  Object(const rj::Value& value, std::string where, std::string path, const std::set<std::string>& allowed)
-      : value_(value), where_(std::move(where)), path_(std::move(path)) {
-    KYPER_REQUIRE(value.IsObject(), key("") << " must be an object");
-    for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
-      const std::string name = it->name.GetString();
-      if (!allowed.count(name)) {
-        std::string valid;
-        for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
-        KYPER_FAIL(key(name) << " is not a known key (valid here: " << valid << ")");
-      }
-    }
-  }
-  std::string path(const std::string& name) const {
-    return path_.empty() ? name : (name.empty() ? path_ : path_ + (name[0] == '[' ? "" : ".") + name);
-  }
-  std::string key(const std::string& name) const {
-    const std::string full = path(name);
-    return full.empty() ? where_ : where_ + ": key '" + full + "'";
-  }
-  const rj::Value* get(const std::string& name) const {
-    auto it = value_.FindMember(name.c_str());
-    return it == value_.MemberEnd() ? nullptr : &it->value;
-  }
-  bool has(const std::string& name) const { return get(name) != nullptr; }
-  const std::string& where() const { return where_; }
+using kyper::detail::JsonObject;
 
-  // Runs `parse`, prefixing its errors with this key.
-  template <class F>
-  auto checked(const std::string& name, F&& parse) const {
-    try {
-      return parse();
-    } catch (const Error& e) {
-      KYPER_FAIL(key(name) << ": " << e.what());
-    }
-  }
-  long integer(const std::string& name, long fallback, long low, long high) const {
-    const rj::Value* v = get(name);
-    if (!v) return fallback;
-    return integer_value(*v, name, low, high);
-  }
-  long integer_value(const rj::Value& v, const std::string& name, long low, long high) const {
-    KYPER_REQUIRE(v.IsInt64() && v.GetInt64() >= low && v.GetInt64() <= high,
-                  key(name) << " must be an integer in [" << low << ", " << high << "]");
-    return long(v.GetInt64());
-  }
-  std::string text(const std::string& name) const {
-    const rj::Value* v = get(name);
-    KYPER_REQUIRE(v, key(name) << " is missing");
-    KYPER_REQUIRE(v->IsString(), key(name) << " must be a string");
-    return v->GetString();
-  }
-  std::string text(const std::string& name, const std::string& fallback) const {
-    return has(name) ? text(name) : fallback;
-  }
-  // The array under `name`, which must be there.
-  const rj::Value::ConstArray array(const std::string& name) const {
-    const rj::Value* v = get(name);
-    KYPER_REQUIRE(v, key(name) << " is missing");
-    KYPER_REQUIRE(v->IsArray(), key(name) << " must be an array");
-    return v->GetArray();
-  }
-  std::vector<std::string> texts(const std::string& name) const {
-    std::vector<std::string> out;
-    int i = 0;
-    for (const auto& e : array(name)) {
-      KYPER_REQUIRE(e.IsString(), key(name + "[" + std::to_string(i) + "]") << " must be a string");
-      out.push_back(e.GetString());
-      ++i;
-    }
-    return out;
-  }
-  std::vector<int> integers(const std::string& name, long low, long high) const {
-    std::vector<int> out;
-    int i = 0;
-    for (const auto& e : array(name)) out.push_back(int(integer_value(e, name + "[" + std::to_string(i++) + "]", low, high)));
-    return out;
-  }
-  std::vector<double> numbers(const std::string& name, double low, double high_exclusive) const {
-    std::vector<double> out;
-    int i = 0;
-    for (const auto& e : array(name)) {
-      const std::string item = name + "[" + std::to_string(i++) + "]";
-      KYPER_REQUIRE(e.IsNumber() && e.GetDouble() >= low && e.GetDouble() < high_exclusive,
-                    key(item) << " must be a number in [" << low << ", " << high_exclusive << ")");
-      out.push_back(e.GetDouble());
-    }
-    return out;
-  }
-  std::vector<Activation> activations(const std::string& name) const {
-    std::vector<Activation> out;
-    const auto names = texts(name);
-    for (size_t i = 0; i < names.size(); ++i)
-      out.push_back(checked(name + "[" + std::to_string(i) + "]", [&] { return parse_activation(names[i]); }));
-    return out;
-  }
+// The activations named by the string array under `name`; errors name the element.
+std::vector<Activation> parse_activations(const JsonObject& object, const std::string& name) {
+  std::vector<Activation> out;
+  const auto names = object.texts(name);
+  for (size_t i = 0; i < names.size(); ++i)
+    out.push_back(object.checked(JsonObject::item(name, int(i)), [&] { return parse_activation(names[i]); }));
+  return out;
+}
 
- private:
-  const rj::Value& value_;
-  std::string where_, path_;
-};
-
-void add_json_node(ArchitectureSpace& space, const rj::Value& value, const Object& parent, int index) {
-  const std::string path = parent.path("nodes[" + std::to_string(index) + "]");
-  KYPER_REQUIRE(value.IsObject(), parent.key("nodes[" + std::to_string(index) + "]") << " must be an object");
+void add_json_node(ArchitectureSpace& space, const rj::Value& value, const JsonObject& parent, int index) {
+  const std::string path = parent.path(JsonObject::item("nodes", index));
+  KYPER_REQUIRE(value.IsObject(), parent.key(JsonObject::item("nodes", index)) << " must be an object");
   auto type_member = value.FindMember("type");
   const std::string type = type_member != value.MemberEnd() && type_member->value.IsString()
                                ? type_member->value.GetString() : "";
@@ -596,7 +504,7 @@ void add_json_node(ArchitectureSpace& space, const rj::Value& value, const Objec
   else if (type_member == value.MemberEnd()) KYPER_FAIL(parent.where() << ": key '" << path << ".type' is missing");
   else KYPER_FAIL(parent.where() << ": key '" << path << ".type' must be constant, variable, mirror or skip");
 
-  const Object node(value, parent.where(), path, allowed);
+  const JsonObject node(value, parent.where(), path, allowed);
   const std::string name = node.text("name");
   if (type == "constant") {
     const std::string op = node.text("op");
@@ -606,13 +514,13 @@ void add_json_node(ArchitectureSpace& space, const rj::Value& value, const Objec
     const auto texts = node.texts("ops");
     std::vector<Operation> ops;
     for (size_t i = 0; i < texts.size(); ++i)
-      ops.push_back(node.checked("ops[" + std::to_string(i) + "]", [&] { return Operation::parse(texts[i]); }));
+      ops.push_back(node.checked(JsonObject::item("ops", int(i)), [&] { return Operation::parse(texts[i]); }));
     node.checked("", [&] { space.variable(name, ops); return 0; });
   } else if (type == "mirror") {
     const std::string of = node.text("of");
     node.checked("of", [&] { space.mirror(name, of); return 0; });
   } else {
-    const int anchors = int(node.integer("anchors", 1, 1, kMaxUnits));
+    const int anchors = int(node.integer_in("anchors", 1, 1, kMaxUnits));
     const std::string merge_name = node.text("merge", "add");
     const Merge merge = node.checked("merge", [&] { return parse_merge(merge_name); });
     node.checked("", [&] { space.skip(name, anchors, merge); return 0; });
@@ -641,28 +549,28 @@ ArchitectureSpace ArchitectureSpace::from_json(const std::string& text, const st
   if (preset.empty()) allowed.insert("nodes");
   else if (preset == "dense_skip") allowed.insert({"preset", "blocks", "units", "activations", "anchors", "dropout"});
   else allowed.insert({"preset", "blocks", "widths", "activations", "anchors"});
-  const Object top(doc, where, key_prefix, allowed);
+  const JsonObject top(doc, where, key_prefix, allowed);
 
-  const int inputs = int(top.integer("inputs", 0, 1, kMaxUnits));
-  const int outputs = int(top.integer("outputs", 0, 1, kMaxUnits));
+  const int inputs = int(top.integer_in("inputs", 0, 1, kMaxUnits));
+  const int outputs = int(top.integer_in("outputs", 0, 1, kMaxUnits));
   const std::string output_activation_name = top.text("output_activation", "identity");
   const Activation output_activation = top.checked("output_activation", [&] { return parse_activation(output_activation_name); });
-  const int max_choices = int(top.integer("max_choices", 64, 2, 1 << 20));
+  const int max_choices = int(top.integer_in("max_choices", 64, 2, 1 << 20));
   ArchitectureSpace space(inputs, outputs, output_activation, max_choices);
 
   const std::vector<Activation> default_activations = {Activation::Relu, Activation::Tanh};
   if (preset == "dense_skip") {
-    const int blocks = int(top.integer("blocks", 3, 1, kMaxBlocks));
+    const int blocks = int(top.integer_in("blocks", 3, 1, kMaxBlocks));
     const auto units = top.has("units") ? top.integers("units", 1, kMaxUnits) : std::vector<int>{16, 32, 48, 64, 96};
-    const auto activations = top.has("activations") ? top.activations("activations") : default_activations;
-    const int anchors = int(top.integer("anchors", 2, 1, kMaxBlocks));
+    const auto activations = top.has("activations") ? parse_activations(top, "activations") : default_activations;
+    const int anchors = int(top.integer_in("anchors", 2, 1, kMaxBlocks));
     const auto dropout = top.has("dropout") ? top.numbers("dropout", 0, 1) : std::vector<double>{};
     top.checked("preset", [&] { add_dense_skip(space, blocks, units, activations, anchors, dropout); return 0; });
   } else if (preset == "residual_mlp") {
-    const int blocks = int(top.integer("blocks", 3, 1, kMaxBlocks));
+    const int blocks = int(top.integer_in("blocks", 3, 1, kMaxBlocks));
     const auto widths = top.has("widths") ? top.integers("widths", 1, kMaxUnits) : std::vector<int>{32, 64, 128};
-    const auto activations = top.has("activations") ? top.activations("activations") : default_activations;
-    const int anchors = int(top.integer("anchors", 2, 1, kMaxBlocks));
+    const auto activations = top.has("activations") ? parse_activations(top, "activations") : default_activations;
+    const int anchors = int(top.integer_in("anchors", 2, 1, kMaxBlocks));
     top.checked("preset", [&] { add_residual_mlp(space, blocks, widths, activations, anchors); return 0; });
   } else {
     const auto nodes = top.array("nodes");

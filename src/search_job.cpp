@@ -2,11 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include <kyper/csv.hpp>
 #include <kyper/error.hpp>
+#include <kyper/json_object.hpp>
 #include <kyper/search/json.hpp>
 #include <kyper/search/random_search.hpp>
 
@@ -17,89 +17,7 @@ namespace rj = search::json::rj;
 
 namespace {
 
-// A JSON object with its path in the file, for messages like "search.json: key 'budget.evaluations' ...".
-class Section {
- public:
-  Section(const rj::Value& value, std::string file, std::string path, std::set<std::string> allowed)
-      : value_(value), file_(std::move(file)), path_(std::move(path)) {
-    KYPER_REQUIRE(value.IsObject(), where("") << " must be an object");
-    for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
-      const std::string key = it->name.GetString();
-      if (!allowed.count(key)) {
-        std::string valid;
-        for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
-        KYPER_FAIL(where(key) << " is not a known key (valid here: " << valid << ")");
-      }
-    }
-  }
-  std::string where(const std::string& key) const {
-    const std::string full = path_.empty() ? key : (key.empty() ? path_ : path_ + "." + key);
-    return file_ + ": key '" + full + "'";
-  }
-  const rj::Value* get(const std::string& key) const {
-    auto it = value_.FindMember(key.c_str());
-    return it == value_.MemberEnd() ? nullptr : &it->value;
-  }
-  bool has(const std::string& key) const { return get(key) != nullptr; }
-  Section section(const std::string& key, std::set<std::string> allowed) const {
-    const rj::Value* v = get(key);
-    KYPER_REQUIRE(v, where(key) << " is missing");
-    return Section(*v, file_, path_.empty() ? key : path_ + "." + key, std::move(allowed));
-  }
-  double number(const std::string& key, double fallback, double low, double high) const {
-    const rj::Value* v = get(key);
-    if (!v) return fallback;
-    KYPER_REQUIRE(v->IsNumber(), where(key) << " must be a number");
-    const double x = v->GetDouble();
-    KYPER_REQUIRE(x >= low && x <= high, where(key) << " must be in [" << low << ", " << high << "], got " << x);
-    return x;
-  }
-  long integer(const std::string& key, long fallback, long low, long high) const {
-    const rj::Value* v = get(key);
-    if (!v) return fallback;
-    KYPER_REQUIRE(v->IsInt64(), where(key) << " must be an integer");
-    const long x = long(v->GetInt64());
-    KYPER_REQUIRE(x >= low && x <= high, where(key) << " must be in [" << low << ", " << high << "], got " << x);
-    return x;
-  }
-  bool boolean(const std::string& key, bool fallback) const {
-    const rj::Value* v = get(key);
-    if (!v) return fallback;
-    KYPER_REQUIRE(v->IsBool(), where(key) << " must be true or false");
-    return v->GetBool();
-  }
-  std::string text(const std::string& key, const std::string& fallback) const {
-    const rj::Value* v = get(key);
-    if (!v) return fallback;
-    KYPER_REQUIRE(v->IsString(), where(key) << " must be a string");
-    return v->GetString();
-  }
-  std::vector<std::string> texts(const std::string& key) const {
-    std::vector<std::string> out;
-    const rj::Value* v = get(key);
-    if (!v) return out;
-    if (v->IsString()) return {v->GetString()};
-    KYPER_REQUIRE(v->IsArray(), where(key) << " must be a string or an array of strings");
-    for (auto& e : v->GetArray()) {
-      KYPER_REQUIRE(e.IsString(), where(key) << " must hold strings only");
-      out.push_back(e.GetString());
-    }
-    return out;
-  }
-  // Runs `parse` on a value, prefixing its errors with this key.
-  template <class F>
-  auto checked(const std::string& key, F&& parse) const {
-    try {
-      return parse();
-    } catch (const Error& e) {
-      KYPER_FAIL(where(key) << ": " << e.what());
-    }
-  }
-
- private:
-  const rj::Value& value_;
-  std::string file_, path_;
-};
+using detail::JsonObject;
 
 std::string to_json_text(const rj::Value& v) {
   rj::StringBuffer buffer;
@@ -127,8 +45,10 @@ SearchJob load_search_job(const std::string& path) {
   const fs::path base = fs::path(path).parent_path();
   auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).lexically_normal().string(); };
 
-  Section top(doc, path, "",
-              {"dataset", "task", "objective", "model", "training", "architecture", "space", "search", "budget", "output"});
+  // Users have always seen "key ''" here; JsonObject alone would say "<file> must be an object".
+  KYPER_REQUIRE(doc.IsObject(), path << ": key '' must be an object");
+  JsonObject top(doc, path, "",
+                 {"dataset", "task", "objective", "model", "training", "architecture", "space", "search", "budget", "output"});
   SearchJob job;
   job.config_path = path;
   auto problem = std::make_shared<TrainingProblem>();
@@ -137,16 +57,16 @@ SearchJob load_search_job(const std::string& path) {
   if (task == "regression") problem->task = Task::Regression;
   else if (task == "gaussian_regression") problem->task = Task::GaussianRegression;
   else if (task == "classification") problem->task = Task::Classification;
-  else KYPER_FAIL(top.where("task") << " must be regression, gaussian_regression or classification, got '" << task << "'");
+  else KYPER_FAIL(top.key("task") << " must be regression, gaussian_regression or classification, got '" << task << "'");
 
   // Dataset.
-  Section data = top.section("dataset", {"path", "features", "targets", "validation_fraction", "split_seed",
-                                         "feature_scaler", "target_scaler"});
+  JsonObject data = top.object("dataset", {"path", "features", "targets", "validation_fraction", "split_seed",
+                                          "feature_scaler", "target_scaler"});
   const std::string csv_path = resolve(data.text("path", ""));
-  KYPER_REQUIRE(!csv_path.empty() && data.has("path"), data.where("path") << " is missing");
-  const auto targets = data.texts("targets");
-  KYPER_REQUIRE(!targets.empty(), data.where("targets") << " must name at least one column");
-  Dataset all = select(read_csv(csv_path), data.texts("features"), targets);
+  KYPER_REQUIRE(!csv_path.empty() && data.has("path"), data.key("path") << " is missing");
+  const auto targets = data.text_or_texts("targets");
+  KYPER_REQUIRE(!targets.empty(), data.key("targets") << " must name at least one column");
+  Dataset all = select(read_csv(csv_path), data.text_or_texts("features"), targets);
   const double fraction = data.number("validation_fraction", 0.2, 0.01, 0.9);
   Split split_data = split(all, fraction, std::uint64_t(data.integer("split_seed", 0, 0, 1L << 40)));
   problem->train = std::move(split_data.train);
@@ -154,7 +74,7 @@ SearchJob load_search_job(const std::string& path) {
   problem->feature_scaling = data.checked("feature_scaler", [&] { return parse_scaler_kind(data.text("feature_scaler", "standard")); });
   problem->target_scaling = data.checked("target_scaler", [&] { return parse_scaler_kind(data.text("target_scaler", "standard")); });
   if (problem->task == Task::Classification) {
-    KYPER_REQUIRE(targets.size() == 1, data.where("targets") << ": classification takes one label column");
+    KYPER_REQUIRE(targets.size() == 1, data.key("targets") << ": classification takes one label column");
     double max_label = 0;
     for (float y : all.targets) {
       KYPER_REQUIRE(y >= 0 && y == std::floor(y), csv_path << ": column '" << targets[0]
@@ -169,11 +89,11 @@ SearchJob load_search_job(const std::string& path) {
   if (objective == "neg_val_loss") problem->objective = Objective::NegativeValidationLoss;
   else if (objective == "val_r2" && problem->task != Task::Classification) problem->objective = Objective::ValidationR2;
   else if (objective == "val_accuracy" && problem->task == Task::Classification) problem->objective = Objective::ValidationAccuracy;
-  else KYPER_FAIL(top.where("objective") << " must be neg_val_loss, val_r2 (regression) or val_accuracy (classification), got '" << objective << "'");
+  else KYPER_FAIL(top.key("objective") << " must be neg_val_loss, val_r2 (regression) or val_accuracy (classification), got '" << objective << "'");
 
   // Model and training defaults (what the space does not set).
   if (top.has("model")) {
-    Section m = top.section("model", {"num_layers", "units", "activation", "dropout"});
+    JsonObject m = top.object("model", {"num_layers", "units", "activation", "dropout"});
     problem->model.num_layers = int(m.integer("num_layers", 2, 0, 64));
     problem->model.units = int(m.integer("units", 32, 1, 1 << 16));
     problem->model.activation = m.checked("activation", [&] { return parse_activation(m.text("activation", "relu")); });
@@ -184,8 +104,8 @@ SearchJob load_search_job(const std::string& path) {
            : problem->task == Task::GaussianRegression ? Loss::GaussianNLL : Loss::MSE;
   t.epochs = 30, t.patience = 5;
   if (top.has("training")) {
-    Section s = top.section("training", {"epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
-                                         "momentum", "patience", "clip_norm", "schedule", "seed", "save_models", "loss"});
+    JsonObject s = top.object("training", {"epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
+                                          "momentum", "patience", "clip_norm", "schedule", "seed", "save_models", "loss"});
     t.epochs = int(s.integer("epochs", t.epochs, 1, 1000000));
     t.batch_size = int(s.integer("batch_size", t.batch_size, 1, 1 << 24));
     t.optimizer.learning_rate = s.number("learning_rate", t.optimizer.learning_rate, 1e-12, 10);
@@ -209,14 +129,14 @@ SearchJob load_search_job(const std::string& path) {
       arch->set_io(arch->inputs() ? arch->inputs() : int(problem->train.num_features()),
                    arch->outputs() ? arch->outputs() : output_width(*problem));
     KYPER_REQUIRE(arch->inputs() == int(problem->train.num_features()) && arch->outputs() == output_width(*problem),
-                  top.where("architecture") << " takes " << arch->inputs() << " inputs and gives " << arch->outputs()
+                  top.key("architecture") << " takes " << arch->inputs() << " inputs and gives " << arch->outputs()
                                             << " outputs, the dataset and task need " << problem->train.num_features()
                                             << " and " << output_width(*problem));
     problem->architecture = arch;
     job.space = arch->search_space();
   }
   const rj::Value* space = top.get("space");
-  KYPER_REQUIRE(space || problem->architecture, top.where("space") << " is missing");
+  KYPER_REQUIRE(space || problem->architecture, top.key("space") << " is missing");
   if (space) {
     const search::Space hyper = top.checked("space", [&] { return search::Space::from_json(to_json_text(*space)); });
     top.checked("space", [&] {
@@ -229,23 +149,25 @@ SearchJob load_search_job(const std::string& path) {
   }
 
   // Algorithm.
-  Section s = top.has("search") ? top.section("search", {"algorithm", "surrogate", "acquisition", "kappa", "kappa_decay",
-                                                        "initial_points", "liar", "seed", "mode", "population_size",
-                                                        "sample_size", "minimize"})
-                                : Section(rj::Value(rj::kObjectType), path, "search", {});
+  // An absent "search" reads as an empty one; `no_search` must outlive `s`, which refers to it.
+  const rj::Value no_search(rj::kObjectType);
+  const rj::Value* search_value = top.get("search");
+  JsonObject s(search_value ? *search_value : no_search, path, "search",
+               {"algorithm", "surrogate", "acquisition", "kappa", "kappa_decay", "initial_points", "liar", "seed",
+                "mode", "population_size", "sample_size", "minimize"});
   job.algorithm = s.text("algorithm", "cbo");
   KYPER_REQUIRE(job.algorithm == "cbo" || job.algorithm == "random" || job.algorithm == "evolution" ||
                     job.algorithm == "agebo",
-                s.where("algorithm") << " must be cbo, random, evolution or agebo, got '" << job.algorithm << "'");
+                s.key("algorithm") << " must be cbo, random, evolution or agebo, got '" << job.algorithm << "'");
   KYPER_REQUIRE(job.algorithm != "agebo" || problem->architecture,
-                s.where("algorithm") << ": agebo evolves an architecture; the job needs an \"architecture\" section");
+                s.key("algorithm") << ": agebo evolves an architecture; the job needs an \"architecture\" section");
   job.cbo.surrogate = s.text("surrogate", job.cbo.surrogate);
   KYPER_REQUIRE(job.cbo.surrogate == "ET" || job.cbo.surrogate == "RF" || job.cbo.surrogate == "GP",
-                s.where("surrogate") << " must be ET, RF or GP, got '" << job.cbo.surrogate << "'");
+                s.key("surrogate") << " must be ET, RF or GP, got '" << job.cbo.surrogate << "'");
   job.cbo.acquisition = s.text("acquisition", job.cbo.acquisition);
   KYPER_REQUIRE(job.cbo.acquisition == "UCB" || job.cbo.acquisition == "LCB" || job.cbo.acquisition == "EI" ||
                     job.cbo.acquisition == "PI",
-                s.where("acquisition") << " must be UCB, LCB, EI or PI, got '" << job.cbo.acquisition << "'");
+                s.key("acquisition") << " must be UCB, LCB, EI or PI, got '" << job.cbo.acquisition << "'");
   job.cbo.kappa = s.number("kappa", job.cbo.kappa, 0, 100);
   job.cbo.kappa_decay = s.number("kappa_decay", job.cbo.kappa_decay, 0, 1);
   job.cbo.initial_points = int(s.integer("initial_points", job.cbo.initial_points, 1, 100000));
@@ -256,16 +178,16 @@ SearchJob load_search_job(const std::string& path) {
   job.search_options.maximize = !s.boolean("minimize", false);
   const std::string mode = s.text("mode", "centralized");
   KYPER_REQUIRE(mode == "centralized" || mode == "decentralized",
-                s.where("mode") << " must be centralized or decentralized, got '" << mode << "'");
+                s.key("mode") << " must be centralized or decentralized, got '" << mode << "'");
   job.scheduler.decentralized = mode == "decentralized";
 
   // Budget and output.
-  Section b = top.section("budget", {"evaluations", "seconds", "trial_timeout"});
+  JsonObject b = top.object("budget", {"evaluations", "seconds", "trial_timeout"});
   job.scheduler.max_evaluations = b.integer("evaluations", 0, 0, 1L << 40);
   job.scheduler.max_seconds = b.number("seconds", 0, 0, 1e9);
   job.scheduler.trial_timeout = b.number("trial_timeout", 0, 0, 1e9);
   KYPER_REQUIRE(job.scheduler.max_evaluations > 0 || job.scheduler.max_seconds > 0,
-                b.where("") << " needs evaluations and/or seconds");
+                b.key("") << " needs evaluations and/or seconds");
   job.scheduler.output_dir = resolve(top.text("output", "kyper-output"));
   job.scheduler.metadata_keys = {"val_loss", "epochs", "train_seconds", "parameters", "status", "model_path"};
   if (problem->architecture) job.scheduler.metadata_keys.insert(job.scheduler.metadata_keys.begin(), "architecture");

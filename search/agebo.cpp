@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -56,11 +57,21 @@ std::vector<Configuration> AgEBO::propose_tuned(int n) {
   options.maximize = maximize();
   CBO bo(tuned_space_, options, bo_);
   std::vector<Observation> told;
+  std::optional<double> worst;
   for (const auto& o : observations()) {
     Observation p = o;
     p.config = project(tuned_space_, o.config);
     told.push_back(std::move(p));
+    if (o.objective && (!worst || internal(*o.objective) < internal(*worst))) worst = o.objective;
   }
+  // Trials still running are told as the worst result so far (a constant liar, as CBO's default):
+  // workers asking one after another get hyperparameters away from those already being tried.
+  if (worst)
+    for (const auto& [id, trial] : pending()) {
+      Observation lie;
+      lie.id = id, lie.config = project(tuned_space_, trial.config), lie.objective = worst;
+      told.push_back(std::move(lie));
+    }
   bo.warm_start(told);
   std::vector<Configuration> out;
   for (const auto& trial : bo.ask(n)) out.push_back(trial.config);

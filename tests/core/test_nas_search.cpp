@@ -1,6 +1,7 @@
 // Search algorithms over architecture spaces: aging evolution reaches the optimum of a synthetic
 // architecture score within a stated budget, and AgEBO proposes both an evolved architecture and
 // BO-tuned hyperparameters, learns both, and resumes from a checkpoint exactly.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -131,6 +132,25 @@ TEST(NasSearch, AgebProposesEvolvedArchitecturesWithTunedHyperparameters) {
   ASSERT_TRUE(best);
   EXPECT_GE(*best->objective, score.optimum() - 0.1) << best->config.to_string();
   EXPECT_GT(best_hyper, -0.05) << "BO proposals in the second half never came close to lr = 10^-2.5 with adam";
+}
+
+TEST(NasSearch, AgebSpreadsHyperparametersOverTrialsStillRunning) {
+  // Workers that ask one after another (nothing told in between) get different learning rates:
+  // the running trials count as bad results for the BO.
+  const auto arch = arch_space();
+  const ArchitectureScore score{arch, target_architecture()};
+  SearchOptions options;
+  options.seed = 11;
+  AgEBO agebo(joint_space(arch), arch_names(arch), options, {10, 3});
+  for (int i = 0; i < 30; ++i) {
+    const auto t = agebo.ask(1)[0];
+    agebo.tell(t.id, score(arch.architecture_of(t.config)) + hyper_score(t.config));
+  }
+  std::vector<double> log_rates;
+  for (int worker = 0; worker < 6; ++worker) log_rates.push_back(std::log10(agebo.ask(1)[0].config.number("learning_rate")));
+  std::sort(log_rates.begin(), log_rates.end());
+  for (size_t i = 1; i < log_rates.size(); ++i)
+    EXPECT_GT(log_rates[i] - log_rates[i - 1], 0.02) << "two running trials got nearly the same learning rate";
 }
 
 TEST(NasSearch, AgebResumesFromACheckpointExactly) {

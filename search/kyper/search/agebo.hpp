@@ -3,7 +3,8 @@
 // asynchronous ask/tell search. Each child takes the architecture of the best of `sample_size`
 // random members of the population (the newest `population_size` results) with one choice
 // mutated, and hyperparameters proposed by a CBO fitted on every result so far (hyperparameters
-// -> objective). Until the population is full, architectures are random draws.
+// -> objective; trials still running count as the worst result). Until the population is full,
+// architectures are random draws.
 #pragma once
 
 #include <string>

@@ -98,9 +98,8 @@ Catalogue load_catalogue(const std::string& folder) {
     Predictions p;
     try {
       p = read_entry(e.predictions_path, names, targets);
-      MemberPredictions probe;
-      probe.add(p, 1.0);
-      if (cat.validation.members > 0 && probe.kind != cat.validation.kind) {
+      const PredictionKind kind = kind_of(p);  // throws when the columns are not a distribution
+      if (cat.validation.members > 0 && kind != cat.validation.kind) {
         cat.skipped.push_back(e.predictions_path + ": predicts another kind of output than " + first_file);
         continue;
       }

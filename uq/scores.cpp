@@ -65,8 +65,14 @@ ClassificationScores score_classification(const MemberPredictions& p, const floa
   ClassificationScores s;
   s.points = p.rows;
   s.nll = mean_negative(mixture_log_likelihood(member_log_likelihood(p, labels), p.weights, p.rows));
-  const Predictions mixed = ensemble_table(p, false);
-  std::vector<double> probs(mixed.values.begin(), mixed.values.end());
+  // The mixture's class probabilities, in double (no entropies needed here).
+  double total_weight = 0;
+  for (double w : p.weights) total_weight += w;
+  std::vector<double> probs(size_t(p.rows) * size_t(p.outputs), 0.0);
+  for (int m = 0; m < p.members; ++m)
+    for (long r = 0; r < p.rows; ++r)
+      for (int c = 0; c < p.outputs; ++c)
+        probs[size_t(r) * p.outputs + c] += p.weights[m] / total_weight * p.probabilities[p.at(m, r, c)];
   for (long r = 0; r < p.rows; ++r) {
     const double* row = probs.data() + size_t(r) * p.outputs;
     s.accuracy += (float(std::max_element(row, row + p.outputs) - row) == labels[r]);

@@ -3,9 +3,10 @@
 # the example data, results.csv with the architecture and parameter count per trial, the best
 # architecture as a model file and a readable summary, kill -9 then --resume (nothing finished
 # redone), and config errors that name the key.
-#   test_cli_nas.sh KYPER SOURCE_DIR WORK_DIR
+# With MPIEXEC, AgEBO also runs on 3 ranks, centralized and decentralized.
+#   test_cli_nas.sh KYPER SOURCE_DIR WORK_DIR [MPIEXEC]
 set -euo pipefail
-kyper="$1" src="$2" work="$3"
+kyper="$1" src="$2" work="$3" mpiexec="${4:-}"
 rm -rf "$work" && mkdir -p "$work"
 fail() { echo "test_cli_nas: FAILED: $*" >&2; exit 1; }
 
@@ -86,6 +87,24 @@ for line in before:
 arch = {tuple(r[1:12]) for r in after}
 assert len(arch) == 80, "a configuration was evaluated twice"
 PY
+
+if [ -n "$mpiexec" ]; then
+  for mode in centralized decentralized; do
+    sed -e "s#\"evaluations\": 30#\"evaluations\": 18#" -e "s#\"seed\": 1}#\"seed\": 1, \"mode\": \"$mode\"}#" \
+        -e "s#\"output\": \".*\"#\"output\": \"$work/mpi_$mode\"#" "$config" >"$work/mpi_$mode.json"
+    grep -q "\"mode\": \"$mode\"" "$work/mpi_$mode.json" || fail "could not set mode $mode"
+    "$mpiexec" -n 3 --oversubscribe "$kyper" nas --config "$work/mpi_$mode.json" >"$work/mpi_$mode.log" 2>&1 \
+      || { cat "$work/mpi_$mode.log" >&2; fail "AgEBO on 3 ranks ($mode) failed"; }
+    python3 - "$work/mpi_$mode/results.csv" <<'PY' || fail "AgEBO on 3 ranks ($mode): results.csv is wrong"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 18, len(rows)
+assert len({r["job_id"] for r in rows}) == 18, "a trial id appears twice"
+assert len({tuple(v for k, v in r.items() if k.startswith("p:")) for r in rows}) == 18, "a configuration ran twice"
+PY
+    [ -f "$work/mpi_$mode/best_architecture.txt" ] || fail "AgEBO on 3 ranks ($mode): no best architecture"
+  done
+fi
 
 # Bad configs name the file and the key.
 expect_error() {  # expect_error NAME SED-EXPRESSION EXPECTED-TEXT [COMMAND]

@@ -76,20 +76,17 @@ double CBO::current_kappa() const {
   return cbo_.kappa * std::pow(cbo_.kappa_decay, static_cast<double>(t));
 }
 
-std::vector<Configuration> CBO::propose(int n) {
-  // Keys proposed in this batch; known_keys() holds the observed and pending ones.
-  std::unordered_set<std::string> batch;
+void CBO::push_unique_random(std::unordered_set<std::string>& batch, std::vector<Configuration>& out) {
   auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
-  std::vector<Configuration> out;
-  auto push_unique_random = [&] {
-    Configuration c = sample(space_, rng_);
-    for (int attempt = 0; attempt < 100 && seen(key(c)); ++attempt) c = sample(space_, rng_);
-    batch.insert(key(c));
-    out.push_back(std::move(c));
-  };
+  Configuration c = sample(space_, rng_);
+  for (int attempt = 0; attempt < 100 && seen(key(c)); ++attempt) c = sample(space_, rng_);
+  batch.insert(key(c));
+  out.push_back(std::move(c));
+}
 
-  // Initial design, drawn once so asks of any size walk through the same points.
-  // A resumed or warm-started search counts its loaded results towards the design.
+void CBO::take_initial_design(int n, std::unordered_set<std::string>& batch, std::vector<Configuration>& out) {
+  // Drawn once so asks of any size walk through the same points. A resumed or warm-started
+  // search counts its loaded results towards the design.
   if (!design_drawn_) {
     design_drawn_ = true;
     const int size = cbo_.initial_points - static_cast<int>(observations().size() + pending().size());
@@ -98,37 +95,29 @@ std::vector<Configuration> CBO::propose(int n) {
   }
   while (static_cast<int>(out.size()) < n && design_used_ < design_.size()) {
     Configuration c = design_[design_used_++];
-    if (seen(key(c))) {
-      push_unique_random();
+    if (known_keys().count(key(c)) > 0 || batch.count(key(c)) > 0) {
+      push_unique_random(batch, out);
     } else {
       batch.insert(key(c));
       out.push_back(std::move(c));
     }
   }
+}
 
+Eigen::VectorXd CBO::surrogate_targets() const {
   const auto& obs = observations();
-  std::vector<std::size_t> successes;
-  for (std::size_t i = 0; i < obs.size(); ++i)
-    if (!obs[i].failed()) successes.push_back(i);
-  if (successes.size() < 2) {
-    while (static_cast<int>(out.size()) < n) push_unique_random();
-    return out;
-  }
-  if (static_cast<int>(out.size()) == n) return out;
-
-  // Targets in the maximised direction; failures take the worst success so the model learns
-  // to avoid them without an infinite value breaking the fit.
   Eigen::VectorXd y_obs(static_cast<Eigen::Index>(obs.size()));
   double worst = INFINITY, top = -INFINITY;
-  for (std::size_t i : successes) {
-    const double v = internal(*obs[i].objective);
+  for (const auto& o : obs) {
+    if (o.failed()) continue;
+    const double v = internal(*o.objective);
     worst = std::min(worst, v);
     top = std::max(top, v);
   }
   for (std::size_t i = 0; i < obs.size(); ++i)
     y_obs[static_cast<Eigen::Index>(i)] = obs[i].failed() ? worst : internal(*obs[i].objective);
   if (cbo_.rank_objective) {
-    // Ties share their mean rank so equal objectives stay equal.
+    // Normal scores of the ranks; ties share their mean rank so equal objectives stay equal.
     const Eigen::Index m = y_obs.size();
     std::vector<Eigen::Index> order(static_cast<std::size_t>(m));
     std::iota(order.begin(), order.end(), 0);
@@ -142,18 +131,50 @@ std::vector<Configuration> CBO::propose(int n) {
       for (Eigen::Index k = i; k <= j; ++k) scores[order[static_cast<std::size_t>(k)]] = z;
       i = j + 1;
     }
-    y_obs = scores;
-  } else if (cbo_.log_objective) {
+    return scores;
+  }
+  if (cbo_.log_objective) {
     const double delta = cbo_.log_delta * (top - worst) + 1e-12;
-    y_obs = -((top - y_obs.array()) + delta).log();
+    return -((top - y_obs.array()) + delta).log();
   }
-  double lie = 0.0;
+  return y_obs;
+}
+
+double CBO::lie_value(const Eigen::VectorXd& targets) const {
   switch (liar_) {
-    case Liar::Worst: lie = y_obs.minCoeff(); break;
-    case Liar::Mean: lie = y_obs.mean(); break;
+    case Liar::Worst: return targets.minCoeff();
+    case Liar::Mean: return targets.mean();
     case Liar::Best:
-    case Liar::QUCB: lie = y_obs.maxCoeff(); break;
+    case Liar::QUCB: return targets.maxCoeff();
   }
+  return 0.0;
+}
+
+void CBO::schedule_gp_refit() {
+  // Hyperparameters move little once there is data; refitting them every ask would cost
+  // O(iterations n^3) for no gain.
+  const auto count = static_cast<std::int64_t>(observations().size());
+  const bool refit = count <= cbo_.gp_refit_always_below ||
+                     static_cast<double>(count) >= cbo_.gp_refit_growth * static_cast<double>(gp_fit_count_);
+  gp_->options().fit_hyperparameters = refit;
+  if (refit) gp_fit_count_ = count;
+}
+
+std::vector<Configuration> CBO::propose(int n) {
+  std::unordered_set<std::string> batch;  // keys proposed in this batch; known_keys() has the rest
+  std::vector<Configuration> out;
+  take_initial_design(n, batch, out);
+
+  const auto& obs = observations();
+  const auto successes = std::count_if(obs.begin(), obs.end(), [](const Observation& o) { return !o.failed(); });
+  if (successes < 2) {
+    while (static_cast<int>(out.size()) < n) push_unique_random(batch, out);
+    return out;
+  }
+  if (static_cast<int>(out.size()) == n) return out;
+
+  const Eigen::VectorXd y_obs = surrogate_targets();
+  const double lie = lie_value(y_obs);
   const bool lying = liar_ != Liar::QUCB;
 
   // Rows: observations, then (constant liar) pending trials and this batch's earlier points.
@@ -175,15 +196,7 @@ std::vector<Configuration> CBO::propose(int n) {
     }
 
   Surrogate& model = gp_ ? static_cast<Surrogate&>(*gp_) : static_cast<Surrogate&>(*forest_);
-  if (gp_) {
-    // Hyperparameters move little once there is data; refitting them every ask would cost
-    // O(iterations n^3) for no gain.
-    const auto count = static_cast<std::int64_t>(obs.size());
-    const bool refit = count <= cbo_.gp_refit_always_below ||
-                       static_cast<double>(count) >= cbo_.gp_refit_growth * static_cast<double>(gp_fit_count_);
-    gp_->options().fit_hyperparameters = refit;
-    if (refit) gp_fit_count_ = count;
-  }
+  if (gp_) schedule_gp_refit();
   bool fitted = false;
   while (static_cast<int>(out.size()) < n) {
     if (!fitted || lying) {

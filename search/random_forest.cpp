@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
+#include <utility>
+#include <vector>
 #include <thread>
 
 namespace kyper::search {
@@ -14,23 +17,9 @@ struct Split {
   double threshold = 0.0;
   double score = -INFINITY;
 };
-}  // namespace
 
-RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                            std::uint64_t seed) const {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const auto n = static_cast<int>(X.rows());
-  const auto d = static_cast<int>(X.cols());
-  const bool bootstrap = options_.bootstrap < 0 ? !options_.extra_trees : options_.bootstrap == 1;
-  const int max_features = options_.max_features > 0 ? std::min(options_.max_features, d)
-                           : options_.extra_trees  ? d
-                                                   : std::max(1, d / 3);
-  const int min_leaf = std::max(1, options_.min_samples_leaf);
-  const int min_split = std::max(2, std::max(options_.min_samples_split, 2 * min_leaf));
-
-  // The rows this tree learns from.
-  const int m = options_.max_samples > 0 ? std::min(options_.max_samples, n) : n;
+// The rows one tree learns from: a bootstrap sample, a subsample without replacement, or all.
+std::vector<int> sample_rows(int n, int m, bool bootstrap, std::mt19937_64& rng) {
   std::vector<int> idx(static_cast<std::size_t>(m));
   if (bootstrap) {
     std::uniform_int_distribution<int> pick(0, n - 1);
@@ -46,6 +35,98 @@ RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eige
   } else {
     std::iota(idx.begin(), idx.end(), 0);
   }
+  return idx;
+}
+
+// The rows of one node (idx[begin, end)), their targets gathered in `ys`, and scratch space.
+struct NodeRows {
+  const Eigen::MatrixXd& X;
+  const Eigen::VectorXd& y;
+  const std::vector<int>& idx;
+  int begin, end;
+  double sum;                                   // of the node's targets
+  std::vector<double>& ys;                      // the node's targets, contiguous
+  std::vector<double>& xs;                      // scratch: one feature's column
+  std::vector<std::pair<double, double>>& sorted;  // scratch: (x, y) sorted by x
+  int count() const { return end - begin; }
+  int row(int k) const { return idx[static_cast<std::size_t>(k)]; }
+};
+
+// Maximising sum_L^2/n_L + sum_R^2/n_R minimises the children's squared error.
+double split_score(double left_sum, int left_n, double total, int right_n) {
+  const double right_sum = total - left_sum;
+  return left_sum * left_sum / left_n + right_sum * right_sum / right_n;
+}
+
+// Extra-trees: one random threshold on feature f. False when f is constant in the node (it then
+// does not count as tried); `best` improves when the split is valid and better.
+bool try_random_split(const NodeRows& node, int f, int min_leaf, std::mt19937_64& rng, Split& best) {
+  // Gather the node's column once; the split pass then runs branch-free over contiguous memory
+  // (a random threshold mispredicts half of all branches).
+  double lo = INFINITY, hi = -INFINITY;
+  for (int k = node.begin; k < node.end; ++k) {
+    const double x = node.X(node.row(k), f);
+    node.xs[static_cast<std::size_t>(k - node.begin)] = x;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  if (!(hi > lo)) return false;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  double threshold = lo + unit(rng) * (hi - lo);
+  if (threshold >= hi) threshold = lo;
+  double left_sum = 0.0;
+  int left_n = 0;
+  const int count = node.count();
+  for (int k = 0; k < count; ++k) {
+    const bool left = node.xs[static_cast<std::size_t>(k)] <= threshold;
+    left_sum += left ? node.ys[static_cast<std::size_t>(k)] : 0.0;
+    left_n += left;
+  }
+  const int right_n = count - left_n;
+  if (left_n < min_leaf || right_n < min_leaf) return true;
+  const double score = split_score(left_sum, left_n, node.sum, right_n);
+  if (score > best.score) best = {f, threshold, score};
+  return true;
+}
+
+// Random forest: the best threshold on feature f over all midpoints. False when f is constant.
+bool try_exhaustive_split(const NodeRows& node, int f, int min_leaf, Split& best) {
+  auto& sorted = node.sorted;
+  sorted.clear();
+  for (int k = node.begin; k < node.end; ++k) sorted.emplace_back(node.X(node.row(k), f), node.y[node.row(k)]);
+  std::sort(sorted.begin(), sorted.end());
+  if (!(sorted.back().first > sorted.front().first)) return false;
+  const int count = node.count();
+  double left_sum = 0.0;
+  for (int k = 0; k + 1 < count; ++k) {
+    left_sum += sorted[static_cast<std::size_t>(k)].second;
+    const int left_n = k + 1, right_n = count - left_n;
+    const double a = sorted[static_cast<std::size_t>(k)].first, b = sorted[static_cast<std::size_t>(k + 1)].first;
+    if (a == b || left_n < min_leaf || right_n < min_leaf) continue;
+    const double score = split_score(left_sum, left_n, node.sum, right_n);
+    if (score > best.score) {
+      double threshold = 0.5 * (a + b);
+      if (threshold >= b) threshold = a;
+      best = {f, threshold, score};
+    }
+  }
+  return true;
+}
+}  // namespace
+
+RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                            std::uint64_t seed) const {
+  std::mt19937_64 rng(seed);
+  const auto n = static_cast<int>(X.rows());
+  const auto d = static_cast<int>(X.cols());
+  const bool bootstrap = options_.bootstrap < 0 ? !options_.extra_trees : options_.bootstrap == 1;
+  const int max_features = options_.max_features > 0 ? std::min(options_.max_features, d)
+                           : options_.extra_trees  ? d
+                                                   : std::max(1, d / 3);
+  const int min_leaf = std::max(1, options_.min_samples_leaf);
+  const int min_split = std::max(2, std::max(options_.min_samples_split, 2 * min_leaf));
+  const int m = options_.max_samples > 0 ? std::min(options_.max_samples, n) : n;
+  std::vector<int> idx = sample_rows(n, m, bootstrap, rng);
 
   Tree tree;
   tree.reserve(static_cast<std::size_t>(2 * m));
@@ -57,7 +138,7 @@ RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eige
   stack.push_back({0, 0, m, 0});
   std::vector<int> features(static_cast<std::size_t>(d));
   std::iota(features.begin(), features.end(), 0);
-  std::vector<std::pair<double, double>> sorted;  // (x, y) for exhaustive splits
+  std::vector<std::pair<double, double>> sorted;
   std::vector<double> xs(static_cast<std::size_t>(m)), ys(static_cast<std::size_t>(m));
 
   while (!stack.empty()) {
@@ -78,6 +159,7 @@ RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eige
       continue;
 
     // Try features in random order; like scikit-learn, constant ones do not use up the budget.
+    const NodeRows node{X, y, idx, t.begin, t.end, sum, ys, xs, sorted};
     Split best;
     int tried = 0;
     for (int fi = 0; fi < d && tried < max_features; ++fi) {
@@ -86,60 +168,9 @@ RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eige
         std::swap(features[static_cast<std::size_t>(fi)], features[static_cast<std::size_t>(j)]);
       }
       const int f = features[static_cast<std::size_t>(fi)];
-      if (options_.extra_trees) {
-        // Gather the node's column once; the split pass then runs branch-free over
-        // contiguous memory (a random threshold mispredicts half of all branches).
-        double lo = INFINITY, hi = -INFINITY;
-        for (int k = t.begin; k < t.end; ++k) {
-          const double x = X(idx[static_cast<std::size_t>(k)], f);
-          xs[static_cast<std::size_t>(k - t.begin)] = x;
-          lo = std::min(lo, x);
-          hi = std::max(hi, x);
-        }
-        if (!(hi > lo)) continue;
-        ++tried;
-        double threshold = lo + unit(rng) * (hi - lo);
-        if (threshold >= hi) threshold = lo;
-        double left_sum = 0.0;
-        int left_n = 0;
-        for (int k = 0; k < count; ++k) {
-          const bool left = xs[static_cast<std::size_t>(k)] <= threshold;
-          left_sum += left ? ys[static_cast<std::size_t>(k)] : 0.0;
-          left_n += left;
-        }
-        const int right_n = count - left_n;
-        if (left_n < min_leaf || right_n < min_leaf) continue;
-        // Maximising sum_L^2/n_L + sum_R^2/n_R minimises the children's squared error.
-        const double right_sum = sum - left_sum;
-        const double score = left_sum * left_sum / left_n + right_sum * right_sum / right_n;
-        if (score > best.score) best = {f, threshold, score};
-      } else {
-        sorted.clear();
-        for (int k = t.begin; k < t.end; ++k) {
-          const int r = idx[static_cast<std::size_t>(k)];
-          sorted.emplace_back(X(r, f), y[r]);
-        }
-        std::sort(sorted.begin(), sorted.end());
-        if (!(sorted.back().first > sorted.front().first)) continue;
-        ++tried;
-        double left_sum = 0.0;
-        for (int k = 0; k + 1 < count; ++k) {
-          left_sum += sorted[static_cast<std::size_t>(k)].second;
-          const int left_n = k + 1, right_n = count - left_n;
-          if (sorted[static_cast<std::size_t>(k)].first == sorted[static_cast<std::size_t>(k + 1)].first)
-            continue;
-          if (left_n < min_leaf || right_n < min_leaf) continue;
-          const double right_sum = sum - left_sum;
-          const double score = left_sum * left_sum / left_n + right_sum * right_sum / right_n;
-          if (score > best.score) {
-            const double a = sorted[static_cast<std::size_t>(k)].first;
-            const double b = sorted[static_cast<std::size_t>(k + 1)].first;
-            double threshold = 0.5 * (a + b);
-            if (threshold >= b) threshold = a;
-            best = {f, threshold, score};
-          }
-        }
-      }
+      const bool varied = options_.extra_trees ? try_random_split(node, f, min_leaf, rng, best)
+                                               : try_exhaustive_split(node, f, min_leaf, best);
+      tried += varied;
     }
     if (best.feature < 0) continue;
 
@@ -149,11 +180,11 @@ RandomForest::Tree RandomForest::build_tree(const Eigen::MatrixXd& X, const Eige
     const auto left = static_cast<int>(tree.size());
     tree.emplace_back();
     tree.emplace_back();
-    Node& node = tree[static_cast<std::size_t>(t.node)];
-    node.feature = best.feature;
-    node.threshold = best.threshold;
-    node.left = left;
-    node.right = left + 1;
+    Node& parent = tree[static_cast<std::size_t>(t.node)];
+    parent.feature = best.feature;
+    parent.threshold = best.threshold;
+    parent.left = left;
+    parent.right = left + 1;
     stack.push_back({left, t.begin, static_cast<int>(mid), t.depth + 1});
     stack.push_back({left + 1, static_cast<int>(mid), t.end, t.depth + 1});
   }

@@ -1,5 +1,6 @@
+#include <kyper/csv.hpp>
 #include <kyper/error.hpp>
-#include <kyper/search/json.hpp>
+#include <kyper/json.hpp>
 #include <kyper/search/results_table.hpp>
 
 #include <algorithm>
@@ -16,16 +17,6 @@ namespace {
 const char* const kFixedAfterParameters[] = {"objective",        "status",          "reason",
                                               "timestamp_submit", "timestamp_start", "timestamp_end",
                                               "timestamp_gather"};
-
-std::string quote(const std::string& field) {
-  if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string number(double x) {
   if (!std::isfinite(x)) return "";
@@ -44,56 +35,15 @@ std::vector<std::string> header_for(const std::vector<std::string>& parameters,
   return columns;
 }
 
-// Reads one CSV record (quoted fields may span lines); false at end of input.
-bool read_record(std::istream& in, std::vector<std::string>& fields, std::size_t& line) {
-  fields.clear();
-  if (in.peek() == std::char_traits<char>::eof()) return false;
-  std::string field;
-  bool quoted = false, any = false;
-  char c;
-  while (in.get(c)) {
-    any = true;
-    if (quoted) {
-      if (c == '"') {
-        if (in.peek() == '"') {
-          in.get(c);
-          field += '"';
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      ++line;
-      break;
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  if (!any) return false;
-  fields.push_back(std::move(field));
-  return true;
-}
-
-double parse_number(const std::string& text, const std::string& where, const std::string& column) {
-  try {
-    std::size_t used = 0;
-    const double x = std::stod(text, &used);
-    if (used == text.size()) return x;
-  } catch (const std::exception&) {
-  }
-  KYPER_FAIL(where << ": column '" << column << "': '" << text << "' is not a number");
+double parse_field(const std::string& text, const std::string& where, const std::string& column) {
+  double value = 0;
+  KYPER_REQUIRE(parse_number(text, value) == NumberParse::ok,
+                where << ": column '" << column << "': " << describe_cell(text) << " is not a number");
+  return value;
 }
 
 double parse_time(const std::string& text, const std::string& where, const std::string& column) {
-  return text.empty() ? std::numeric_limits<double>::quiet_NaN() : parse_number(text, where, column);
+  return text.empty() ? std::numeric_limits<double>::quiet_NaN() : parse_field(text, where, column);
 }
 
 }  // namespace
@@ -106,7 +56,7 @@ ResultsTable::ResultsTable(std::string path, const Space& space,
     KYPER_REQUIRE(!k.empty(), "results table " << path_ << ": empty metadata key");
   columns_ = header_for(parameter_names_, metadata_keys_);
   std::string header;
-  for (std::size_t i = 0; i < columns_.size(); ++i) header += (i ? "," : "") + quote(columns_[i]);
+  for (std::size_t i = 0; i < columns_.size(); ++i) header += (i ? "," : "") + csv_quote(columns_[i]);
 
   bool write_header = true;
   if (append) {
@@ -149,17 +99,17 @@ void ResultsTable::append(const Observation& o) {
   w.EndObject();
   row.push_back(extra ? buffer.GetString() : "");
   std::string line;
-  for (std::size_t i = 0; i < row.size(); ++i) line += (i ? "," : "") + quote(row[i]);
+  for (std::size_t i = 0; i < row.size(); ++i) line += (i ? "," : "") + csv_quote(row[i]);
   out_ << line << '\n' << std::flush;
   KYPER_REQUIRE(out_, "results table: write to " << path_ << " failed");
 }
 
 std::vector<Observation> read_results(const std::string& path, const Space& space) {
-  std::ifstream in(path);
-  KYPER_REQUIRE(in, "results table: cannot open " << path);
-  std::size_t line = 1;
-  std::vector<std::string> header, fields;
-  KYPER_REQUIRE(read_record(in, header, line), path << ":1: empty file (no header)");
+  CsvReader reader = CsvReader::from_file(path);
+  CsvRecord record;
+  KYPER_REQUIRE(reader.next(record), path << ":1: empty file (no header)");
+  const std::vector<std::string> header = record.cells;
+  std::vector<std::string> fields;
 
   auto column = [&](const std::string& name) -> long {
     auto it = std::find(header.begin(), header.end(), name);
@@ -187,14 +137,15 @@ std::vector<Observation> read_results(const std::string& path, const Space& spac
   std::vector<Observation> out;
   const auto names = space.names();
   for (;;) {
-    const std::size_t record_line = line;
-    if (!read_record(in, fields, line)) break;
-    if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+    if (!reader.next(record)) break;
+    if (record.blank()) continue;
+    const std::size_t record_line = record.line;
+    fields = std::move(record.cells);
     const std::string where = path + ":" + std::to_string(record_line);
     KYPER_REQUIRE(fields.size() == header.size(), where << ": " << fields.size()
                                                         << " fields, the header has " << header.size());
     Observation o;
-    o.id = static_cast<std::int64_t>(parse_number(fields[c_id], where, "job_id"));
+    o.id = static_cast<std::int64_t>(parse_field(fields[c_id], where, "job_id"));
     std::vector<Value> values(space.size());
     for (std::size_t i = 0; i < space.size(); ++i) {
       const std::string& text = fields[c_param[i]];
@@ -202,7 +153,7 @@ std::vector<Observation> read_results(const std::string& path, const Space& spac
       const Parameter& p = space.parameter(i);
       const bool as_string = (p.type == ParameterType::Categorical || p.type == ParameterType::Ordinal) &&
                              p.choice_index(Value(text)) >= 0;
-      values[i] = as_string ? Value(text) : Value(parse_number(text, where, "p:" + p.name));
+      values[i] = as_string ? Value(text) : Value(parse_field(text, where, "p:" + p.name));
     }
     o.config = Configuration(names, std::move(values));
     try {
@@ -213,7 +164,7 @@ std::vector<Observation> read_results(const std::string& path, const Space& spac
     const std::string status = c_status >= 0 ? fields[static_cast<std::size_t>(c_status)] : "";
     const std::string& objective = fields[c_objective];
     if (!objective.empty() && status != "failed") {
-      o.objective = parse_number(objective, where, "objective");
+      o.objective = parse_field(objective, where, "objective");
     } else {
       o.reason = c_reason >= 0 ? fields[static_cast<std::size_t>(c_reason)] : "";
       if (o.reason.empty()) o.reason = "failed";

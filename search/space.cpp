@@ -1,9 +1,11 @@
 #include <kyper/error.hpp>
-#include <kyper/search/json.hpp>
+#include <kyper/json.hpp>
+#include <kyper/text.hpp>
 #include <kyper/search/space.hpp>
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 namespace kyper::search {
 
@@ -199,10 +201,6 @@ Eigen::VectorXd Space::encode(const Configuration& config) const {
 
 namespace {
 
-std::string where(std::size_t i, const std::string& name) {
-  return "space JSON: parameters[" + std::to_string(i) + "]" + (name.empty() ? "" : " ('" + name + "')");
-}
-
 Value json_value(const rj::Value& v, const std::string& context) {
   if (v.IsNumber()) return v.GetDouble();
   if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
@@ -217,19 +215,15 @@ std::vector<Value> json_values(const rj::Value& v, const std::string& context) {
   return out;
 }
 
-double json_number(const rj::Value& obj, const char* key, const std::string& context) {
-  auto it = obj.FindMember(key);
-  KYPER_REQUIRE(it != obj.MemberEnd(), context << ": missing key '" << key << "'");
-  KYPER_REQUIRE(it->value.IsNumber(), context << ": key '" << key << "' must be a number");
-  return it->value.GetDouble();
-}
-
-const rj::Value* member(const rj::Value& obj, std::initializer_list<const char*> keys) {
-  for (const char* k : keys) {
-    auto it = obj.FindMember(k);
-    if (it != obj.MemberEnd()) return &it->value;
+// A value or an array of values under `name` (one of `names`, the accepted spellings).
+std::vector<Value> values_under(const JsonObject& o, std::initializer_list<const char*> names, bool scalar_ok) {
+  for (const char* name : names) {
+    if (const rj::Value* v = o.get(name)) {
+      if (scalar_ok && !v->IsArray()) return {json_value(*v, o.key(name))};
+      return json_values(*v, o.key(name));
+    }
   }
-  return nullptr;
+  KYPER_FAIL(o.key(*names.begin()) << " is missing");
 }
 
 void write_value(rj::Writer<rj::StringBuffer>& w, const Value& v) {
@@ -237,94 +231,88 @@ void write_value(rj::Writer<rj::StringBuffer>& w, const Value& v) {
   else w.String(value_to_string(v).c_str());
 }
 
+bool is_numeric_type(const std::string& t) {
+  return t == "float" || t == "real" || t == "continuous" || t == "int" || t == "integer";
+}
+
+// One entry of "parameters": its keys depend on its type, and any other key is an error.
+Parameter parameter_from_json(const rj::Value& value, const JsonObject& list, int index) {
+  const std::string item = JsonObject::item("parameters", index);
+  KYPER_REQUIRE(value.IsObject(), list.key(item) << " must be an object");
+  const auto type_it = value.FindMember("type");
+  KYPER_REQUIRE(type_it != value.MemberEnd() && type_it->value.IsString(),
+                list.key(item + ".type") << " must be a string (float, int, categorical or ordinal)");
+  const std::string t = type_it->value.GetString();
+  std::set<std::string> allowed{"name", "type", "default"};
+  if (is_numeric_type(t)) allowed.insert({"low", "high", "log", "step", "ratio"});
+  else if (t == "categorical" || t == "ordinal") allowed.insert({"choices", "sequence", "values"});
+  else KYPER_FAIL(list.key(item + ".type") << ": unknown type '" << t << "' (expected float, int, categorical or ordinal)");
+  const JsonObject p(value, list.where(), list.path(item), allowed);
+  const std::string name = p.text("name");
+  Parameter param;
+  if (is_numeric_type(t)) {
+    const double low = p.number("low", 0, -1e300, 1e300), high = p.number("high", 0, -1e300, 1e300);
+    KYPER_REQUIRE(p.has("low"), p.key("low") << " is missing");
+    KYPER_REQUIRE(p.has("high"), p.key("high") << " is missing");
+    param = p.checked("", [&] {
+      return (t == "int" || t == "integer") ? Parameter::integer(name, low, high) : Parameter::real(name, low, high);
+    });
+    param.log = p.boolean("log", false);
+    param.step = p.number("step", 0, 0, 1e300);
+    param.ratio = p.number("ratio", 0, 0, 1e300);
+  } else {
+    auto values = values_under(p, {"choices", "sequence", "values"}, false);
+    param = p.checked("", [&] {
+      return t == "ordinal" ? Parameter::ordinal(name, std::move(values)) : Parameter::categorical(name, std::move(values));
+    });
+  }
+  if (const rj::Value* d = p.get("default")) param.default_value = json_value(*d, p.key("default"));
+  return param;
+}
+
 }  // namespace
 
-Space Space::from_json(const std::string& text) {
-  rj::Document doc;
-  doc.Parse(text.c_str(), text.size());
-  KYPER_REQUIRE(!doc.HasParseError(), "space JSON: parse error at offset " << doc.GetErrorOffset());
-  KYPER_REQUIRE(doc.IsObject(), "space JSON: the top level must be an object");
-  const rj::Value* params = member(doc, {"parameters", "params"});
-  KYPER_REQUIRE(params && params->IsArray(), "space JSON: key 'parameters' must be an array");
+Space Space::from_json(const std::string& text, const std::string& where, const std::string& key_prefix) {
+  const rj::Document doc = json::parse(text, where);
+  KYPER_REQUIRE(doc.IsObject(), where << (key_prefix.empty() ? "" : ": key '" + key_prefix + "'") << " must be an object");
+  const JsonObject top(doc, where, key_prefix, {"parameters", "params", "conditions", "forbidden"});
+  const char* params_key = top.has("parameters") ? "parameters" : "params";
+  const auto params = top.array(params_key);
 
   Space space;
-  for (rj::SizeType i = 0; i < params->Size(); ++i) {
-    const rj::Value& p = (*params)[i];
-    std::string ctx = where(i, "");
-    KYPER_REQUIRE(p.IsObject(), ctx << ": must be an object");
-    const rj::Value* name = member(p, {"name"});
-    KYPER_REQUIRE(name && name->IsString(), ctx << ": key 'name' must be a string");
-    ctx = where(i, name->GetString());
-    const rj::Value* type = member(p, {"type"});
-    KYPER_REQUIRE(type && type->IsString(), ctx << ": key 'type' must be a string");
-    const std::string t = type->GetString();
-    Parameter param;
-    if (t == "float" || t == "real" || t == "continuous" || t == "int" || t == "integer") {
-      param = (t == "int" || t == "integer")
-                  ? Parameter::integer(name->GetString(), json_number(p, "low", ctx),
-                                       json_number(p, "high", ctx))
-                  : Parameter::real(name->GetString(), json_number(p, "low", ctx),
-                                    json_number(p, "high", ctx));
-      if (const rj::Value* log = member(p, {"log"})) {
-        KYPER_REQUIRE(log->IsBool(), ctx << ": key 'log' must be true or false");
-        param.log = log->GetBool();
-      }
-      if (member(p, {"step"})) param.step = json_number(p, "step", ctx);
-      if (member(p, {"ratio"})) param.ratio = json_number(p, "ratio", ctx);
-    } else if (t == "categorical" || t == "ordinal") {
-      const rj::Value* choices = member(p, {"choices", "sequence", "values"});
-      KYPER_REQUIRE(choices, ctx << ": key 'choices' is missing");
-      auto values = json_values(*choices, ctx + ": key 'choices'");
-      param = t == "ordinal" ? Parameter::ordinal(name->GetString(), std::move(values))
-                             : Parameter::categorical(name->GetString(), std::move(values));
-    } else {
-      KYPER_FAIL(ctx << ": unknown type '" << t
-                     << "' (expected float, int, categorical or ordinal)");
-    }
-    if (const rj::Value* d = member(p, {"default"})) param.default_value = json_value(*d, ctx + ": key 'default'");
-    space.add(std::move(param));
+  int index = 0;
+  for (const auto& p : params) {
+    Parameter param = parameter_from_json(p, top, index);
+    top.checked(JsonObject::item("parameters", index), [&] { space.add(std::move(param)); return 0; });
+    ++index;
   }
 
-  if (const rj::Value* conds = member(doc, {"conditions"})) {
-    KYPER_REQUIRE(conds->IsArray(), "space JSON: key 'conditions' must be an array");
-    for (rj::SizeType i = 0; i < conds->Size(); ++i) {
-      const rj::Value& c = (*conds)[i];
-      const std::string ctx = "space JSON: conditions[" + std::to_string(i) + "]";
-      KYPER_REQUIRE(c.IsObject(), ctx << ": must be an object");
-      const rj::Value* child = member(c, {"child"});
-      const rj::Value* parent = member(c, {"parent"});
-      const rj::Value* values = member(c, {"values", "in"});
-      KYPER_REQUIRE(child && child->IsString(), ctx << ": key 'child' must be a string");
-      KYPER_REQUIRE(parent && parent->IsString(), ctx << ": key 'parent' must be a string");
-      KYPER_REQUIRE(values, ctx << ": key 'values' is missing");
-      std::vector<Value> vs = values->IsArray() ? json_values(*values, ctx + ": key 'values'")
-                                                : std::vector<Value>{json_value(*values, ctx)};
-      try {
-        space.add_condition(child->GetString(), parent->GetString(), std::move(vs));
-      } catch (const Error& e) {
-        KYPER_FAIL(ctx << ": " << e.what());
-      }
+  if (top.has("conditions")) {
+    int i = 0;
+    for (const auto& c : top.array("conditions")) {
+      const std::string item = JsonObject::item("conditions", i++);
+      KYPER_REQUIRE(c.IsObject(), top.key(item) << " must be an object");
+      const JsonObject condition(c, where, top.path(item), {"child", "parent", "values", "in"});
+      const std::string child = condition.text("child"), parent = condition.text("parent");
+      std::vector<Value> vs = values_under(condition, {"values", "in"}, true);
+      condition.checked("", [&] { space.add_condition(child, parent, std::move(vs)); return 0; });
     }
   }
 
-  if (const rj::Value* forb = member(doc, {"forbidden"})) {
-    KYPER_REQUIRE(forb->IsArray(), "space JSON: key 'forbidden' must be an array");
-    for (rj::SizeType i = 0; i < forb->Size(); ++i) {
-      const rj::Value& f = (*forb)[i];
-      const std::string ctx = "space JSON: forbidden[" + std::to_string(i) + "]";
-      KYPER_REQUIRE(f.IsObject(), ctx << ": must be an object {name: [values], ...}");
+  if (top.has("forbidden")) {
+    int i = 0;
+    for (const auto& f : top.array("forbidden")) {
+      const std::string item = JsonObject::item("forbidden", i++);
+      KYPER_REQUIRE(f.IsObject(), top.key(item) << " must be an object {name: [values], ...}");
       ForbiddenClause clause;
       for (auto it = f.MemberBegin(); it != f.MemberEnd(); ++it) {
         const std::string key = it->name.GetString();
-        clause.terms.emplace_back(key, it->value.IsArray()
-                                           ? json_values(it->value, ctx + ": key '" + key + "'")
-                                           : std::vector<Value>{json_value(it->value, ctx)});
+        const std::string context = top.key(item + "." + key);
+        KYPER_REQUIRE(space.has(key), context << " names no parameter of the space" << did_you_mean(key, *space.names()));
+        clause.terms.emplace_back(key, it->value.IsArray() ? json_values(it->value, context)
+                                                           : std::vector<Value>{json_value(it->value, context)});
       }
-      try {
-        space.add_forbidden(std::move(clause));
-      } catch (const Error& e) {
-        KYPER_FAIL(ctx << ": " << e.what());
-      }
+      top.checked(item, [&] { space.add_forbidden(std::move(clause)); return 0; });
     }
   }
   return space;

@@ -63,9 +63,7 @@ void write_validation_predictions(const std::string& path, const Predictions& pr
     values.insert(values.end(), predictions.values.begin() + long(r * pc), predictions.values.begin() + long((r + 1) * pc));
     values.insert(values.end(), validation.targets.begin() + long(r * tc), validation.targets.begin() + long((r + 1) * tc));
   }
-  const std::string partial = path + ".partial";
-  write_csv(partial, columns, values);
-  fs::rename(partial, path);
+  write_csv(path, columns, values);  // atomic: an entry with predictions always has them whole
 }
 
 Catalogue load_catalogue(const std::string& folder) {

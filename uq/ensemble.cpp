@@ -2,17 +2,19 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
+#include <kyper/atomic_file.hpp>
 #include <kyper/error.hpp>
-#include <kyper/search/json.hpp>
+#include <kyper/json.hpp>
 
 namespace fs = std::filesystem;
 
 namespace kyper::uq {
 
-namespace rj = search::json::rj;
+namespace rj = json::rj;
 
 Ensemble::Ensemble(std::vector<EnsembleMember> members, std::string method, double validation_nll)
     : members_(std::move(members)), method_(std::move(method)), validation_nll_(validation_nll) {
@@ -50,55 +52,38 @@ void Ensemble::save(const std::string& path) const {
   }
   w.EndArray();
   w.EndObject();
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial);
-    KYPER_REQUIRE(out, "cannot write ensemble file " << partial);
-    out << buffer.GetString() << "\n";
-    KYPER_REQUIRE(out.good(), "failed writing ensemble file " << partial);
-  }
-  fs::rename(partial, path);
+  write_file_atomically(path, std::string(buffer.GetString()) + "\n", "ensemble file");
 }
 
 Ensemble Ensemble::load(const std::string& path) {
-  std::ifstream in(path);
-  KYPER_REQUIRE(in, "cannot open ensemble file " << path);
-  std::stringstream text;
-  text << in.rdbuf();
-  rj::Document doc;
-  doc.Parse(text.str().c_str());
-  KYPER_REQUIRE(!doc.HasParseError() && doc.IsObject(), path << ": not a JSON object (parse error at offset "
-                                                               << doc.GetErrorOffset() << ")");
-  auto member = [&](const rj::Value& object, const char* key, const std::string& where) -> const rj::Value& {
-    KYPER_REQUIRE(object.HasMember(key), path << ": key '" << where << key << "' is missing");
-    return object[key];
-  };
-  KYPER_REQUIRE(member(doc, "format", "").IsString() && std::string(doc["format"].GetString()) == "kyper-ensemble",
-                path << ": key 'format' must be \"kyper-ensemble\"");
-  KYPER_REQUIRE(member(doc, "version", "").IsInt() && doc["version"].GetInt() == 1,
-                path << ": key 'version' must be 1 (this kyper reads version 1)");
-  const std::string method = doc.HasMember("method") && doc["method"].IsString() ? doc["method"].GetString() : "";
-  const double nll = doc.HasMember("validation_nll") && doc["validation_nll"].IsNumber()
-                         ? doc["validation_nll"].GetDouble()
-                         : std::numeric_limits<double>::quiet_NaN();
-  const rj::Value& list = member(doc, "members", "");
-  KYPER_REQUIRE(list.IsArray() && !list.Empty(), path << ": key 'members' must be a non-empty array");
+  const rj::Document doc = json::parse_file(path, "ensemble file");
+  KYPER_REQUIRE(doc.IsObject(), path << ": must be a JSON object (a kyper ensemble manifest)");
+  const JsonObject top(doc, path, "", {"format", "version", "method", "validation_nll", "members"});
+  KYPER_REQUIRE(top.text("format") == "kyper-ensemble", top.key("format") << " must be \"kyper-ensemble\"");
+  KYPER_REQUIRE(top.has("version"), top.key("version") << " is missing");
+  KYPER_REQUIRE(top.integer("version", 0, 0, 1L << 30) == 1, top.key("version") << " must be 1 (this kyper reads version 1)");
+  const std::string method = top.text("method", "");
+  const rj::Value* nll_value = top.get("validation_nll");
+  KYPER_REQUIRE(!nll_value || nll_value->IsNumber() || nll_value->IsNull(), top.key("validation_nll") << " must be a number or null");
+  const double nll = nll_value && nll_value->IsNumber() ? nll_value->GetDouble() : std::numeric_limits<double>::quiet_NaN();
+  const auto list = top.array("members");
+  KYPER_REQUIRE(!list.Empty(), top.key("members") << " must be a non-empty array");
   const fs::path folder = fs::path(path).parent_path();
   std::vector<EnsembleMember> members;
-  for (rj::SizeType i = 0; i < list.Size(); ++i) {
-    const std::string where = "members[" + std::to_string(i) + "].";
-    KYPER_REQUIRE(list[i].IsObject(), path << ": key 'members[" << i << "]' must be an object");
-    const rj::Value& model = member(list[i], "model", where);
-    const rj::Value& weight = member(list[i], "weight", where);
-    KYPER_REQUIRE(model.IsString(), path << ": key '" << where << "model' must be a string");
-    KYPER_REQUIRE(weight.IsNumber() && weight.GetDouble() > 0,
-                  path << ": key '" << where << "weight' must be a number > 0");
+  int i = 0;
+  for (const auto& item : list) {
+    const std::string name = JsonObject::item("members", i++);
+    KYPER_REQUIRE(item.IsObject(), top.key(name) << " must be an object");
+    const JsonObject member(item, path, top.path(name), {"model", "weight", "trial"});
     EnsembleMember m;
-    m.model_path = (folder / model.GetString()).lexically_normal().string();
-    m.weight = weight.GetDouble();
-    if (list[i].HasMember("trial") && list[i]["trial"].IsInt64()) m.trial = list[i]["trial"].GetInt64();
-    KYPER_REQUIRE(fs::exists(m.model_path), path << ": key '" << where << "model': file " << m.model_path
-                                                  << " does not exist");
+    m.model_path = (folder / member.text("model")).lexically_normal().string();
+    const rj::Value* weight = member.get("weight");
+    KYPER_REQUIRE(weight, member.key("weight") << " is missing");
+    KYPER_REQUIRE(weight->IsNumber() && weight->GetDouble() > 0 && std::isfinite(weight->GetDouble()),
+                  member.key("weight") << " must be a number > 0");
+    m.weight = weight->GetDouble();
+    m.trial = member.integer("trial", m.trial, std::numeric_limits<long>::min(), std::numeric_limits<long>::max());
+    KYPER_REQUIRE(fs::exists(m.model_path), member.key("model") << ": file " << m.model_path << " does not exist");
     members.push_back(m);
   }
   return Ensemble(std::move(members), method, nll);

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include <kyper/enum_names.hpp>
 #include <kyper/error.hpp>
 
 namespace kyper::uq {
@@ -43,13 +44,16 @@ Selection from_counts(const std::vector<int>& order, const std::vector<int>& cou
 }
 }  // namespace
 
-SelectionMethod parse_selection_method(const std::string& name) {
-  if (name == "topk" || name == "top-k" || name == "top_k") return SelectionMethod::TopK;
-  if (name == "greedy" || name == "caruana") return SelectionMethod::Greedy;
-  KYPER_FAIL("unknown ensemble selection method '" << name << "' (valid: topk, greedy)");
-}
+namespace {
+const EnumNames<SelectionMethod> kSelectionNames("ensemble selection method",
+                                                 {{SelectionMethod::TopK, "topk"}, {SelectionMethod::Greedy, "greedy"}},
+                                                 {{SelectionMethod::TopK, "top-k"},
+                                                  {SelectionMethod::TopK, "top_k"},
+                                                  {SelectionMethod::Greedy, "caruana"}});
+}  // namespace
 
-const char* to_string(SelectionMethod method) { return method == SelectionMethod::TopK ? "topk" : "greedy"; }
+SelectionMethod parse_selection_method(const std::string& name) { return kSelectionNames.parse(name); }
+const char* to_string(SelectionMethod method) { return kSelectionNames.name(method); }
 
 Selection select_top_k(const std::vector<double>& ll, int candidates, long rows, int k) {
   KYPER_REQUIRE(k >= 1, "ensemble size k must be >= 1, got " << k);

@@ -8,7 +8,7 @@
 //                [--kappa-decay 1] [--log-objective 1]
 #include <kyper/error.hpp>
 #include <kyper/search/cbo.hpp>
-#include <kyper/search/json.hpp>
+#include <kyper/json.hpp>
 #include <kyper/search/random_search.hpp>
 
 #include <algorithm>
@@ -25,7 +25,7 @@
 #include <time.h>
 
 using namespace kyper::search;
-namespace rj = kyper::search::json::rj;
+namespace rj = kyper::json::rj;
 
 namespace {
 

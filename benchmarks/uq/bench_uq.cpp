@@ -19,7 +19,7 @@
 #include <kyper/scheduler.hpp>
 #include <kyper/search_job.hpp>
 #include <kyper/uq/ensemble.hpp>
-#include <kyper/uq/random_init.hpp>
+#include <kyper/random_init_ensemble.hpp>
 #include <kyper/uq/scores.hpp>
 
 namespace fs = std::filesystem;

@@ -9,14 +9,17 @@
 #include <string>
 #include <vector>
 
+#include <kyper/atomic_file.hpp>
 #include <kyper/config.hpp>
 #include <kyper/csv.hpp>
+#include <kyper/json.hpp>
+#include <kyper/text.hpp>
 #include <kyper/model.hpp>
 #include <kyper/runtime.hpp>
 #include <kyper/search/results_table.hpp>
 #include <kyper/search_job.hpp>
 #include <kyper/uq/ensemble.hpp>
-#include <kyper/uq/random_init.hpp>
+#include <kyper/random_init_ensemble.hpp>
 #include <kyper/uq/scores.hpp>
 
 namespace fs = std::filesystem;
@@ -31,7 +34,8 @@ const char* kUsage =
     "  kyper ensemble --catalogue DIR [--k 5] [--method greedy|topk] [--output DIR/ensemble.json]\n"
     "  kyper ensemble --catalogue DIR --method random-init --config search.json [--k 5] [--trial ID]\n"
     "  kyper predict --ensemble ensemble.json --data X.csv [--uncertainty] [--output predictions.csv]\n"
-    "  kyper --version\n";
+    "  kyper --version\n"
+    "Any command takes --verbose: errors then also say where in Kyper's source they were raised.\n";
 
 // --key value options after the subcommand; unknown options are errors naming them.
 std::map<std::string, std::string> parse_options(int argc, char** argv, const std::vector<std::string>& valued,
@@ -53,17 +57,29 @@ std::map<std::string, std::string> parse_options(int argc, char** argv, const st
 
 
 void write_summary(const kyper::SearchJob& job, const kyper::SearchSummary& summary) {
-  const fs::path out = job.scheduler.output_dir;
-  std::ofstream s(out / "summary.json");
-  s << "{\n  \"config\": \"" << job.config_path << "\",\n  \"algorithm\": \"" << job.algorithm << "\",\n"
-    << "  \"ranks\": " << summary.ranks << ",\n  \"finished\": " << summary.finished << ",\n  \"failed\": "
-    << summary.failed << ",\n  \"resumed\": " << summary.resumed << ",\n  \"seconds\": " << summary.seconds
-    << ",\n  \"utilisation\": " << summary.utilisation;
+  namespace rj = kyper::json::rj;
+  rj::StringBuffer buffer;
+  rj::PrettyWriter<rj::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("config"), w.String(job.config_path.c_str());
+  w.Key("algorithm"), w.String(job.algorithm.c_str());
+  w.Key("ranks"), w.Int(summary.ranks);
+  w.Key("finished"), w.Int64(summary.finished);
+  w.Key("failed"), w.Int64(summary.failed);
+  w.Key("resumed"), w.Int64(summary.resumed);
+  w.Key("seconds"), w.Double(summary.seconds);
+  w.Key("utilisation"), w.Double(summary.utilisation);
   if (summary.best) {
-    s << ",\n  \"best\": {\"trial\": " << summary.best->id << ", \"objective\": " << *summary.best->objective
-      << ", \"configuration\": \"" << summary.best->config.to_string() << "\"}";
+    w.Key("best");
+    w.StartObject();
+    w.Key("trial"), w.Int64(summary.best->id);
+    w.Key("objective"), w.Double(*summary.best->objective);
+    w.Key("configuration"), w.String(summary.best->config.to_string().c_str());
+    w.EndObject();
   }
-  s << "\n}\n";
+  w.EndObject();
+  kyper::write_file_atomically((fs::path(job.scheduler.output_dir) / "summary.json").string(),
+                               std::string(buffer.GetString()) + "\n", "search summary");
 }
 
 int search_command(int argc, char** argv, bool nas) {
@@ -118,13 +134,7 @@ int search_command(int argc, char** argv, bool nas) {
   return 0;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string c;
-  for (const auto& name : names) c += (c.empty() ? "" : ", ") + name;
-  return c;
-}
-
-int parse_count(const std::string& option, const std::string& text) {
+int parse_count(const std::string& option, const std::string& text, int minimum = 1) {
   size_t used = 0;
   int value = 0;
   try {
@@ -132,7 +142,7 @@ int parse_count(const std::string& option, const std::string& text) {
   } catch (const std::exception&) {
     used = 0;
   }
-  KYPER_REQUIRE(used == text.size() && value >= 1, "option " << option << " needs a whole number >= 1, got '" << text
+  KYPER_REQUIRE(used == text.size() && value >= minimum, "option " << option << " needs a whole number >= " << minimum << ", got '" << text
                                                              << "'");
   return value;
 }
@@ -177,7 +187,7 @@ int predict_command(int argc, char** argv) {
     if (scored) print_scores(members, data.targets, options["--data"].c_str());
   }
   kyper::write_csv(out, p.columns, p.values);
-  std::printf("wrote %ld predictions (%s) to %s\n", p.rows, joined(p.columns).c_str(), out.c_str());
+  std::printf("wrote %ld predictions (%s) to %s\n", p.rows, kyper::join(p.columns).c_str(), out.c_str());
   return 0;
 }
 
@@ -205,7 +215,7 @@ int ensemble_command(int argc, char** argv) {
   if (method == "random-init") {
     KYPER_REQUIRE(options.count("--config"), "--method random-init retrains a configuration: it needs --config search.json");
     const kyper::SearchJob job = kyper::load_search_job(options["--config"]);
-    const long trial = options.count("--trial") ? std::stol(options["--trial"]) : -1;
+    const long trial = options.count("--trial") ? parse_count("--trial", options["--trial"], 0) : -1;
     const auto config = trial_configuration(job, (fs::path(folder) / "results.csv").string(), trial);
     std::printf("random-init ensemble: training %d seeds of %s\n", k, config.to_string().c_str());
     ensemble = kyper::uq::train_random_init_ensemble(*job.problem, config, k, (fs::path(folder) / "random_init").string());
@@ -234,9 +244,27 @@ int ensemble_command(int argc, char** argv) {
   return 0;
 }
 
+// Removes --verbose from the arguments; true when it was there.
+bool take_verbose_flag(int& argc, char** argv) {
+  bool verbose = false;
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && std::strcmp(argv[i], "--verbose") == 0) verbose = true;
+    else argv[kept++] = argv[i];
+  }
+  argc = kept;
+  return verbose;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool verbose = take_verbose_flag(argc, argv);
+#ifdef NDEBUG
+  const bool show_source = verbose;
+#else
+  const bool show_source = verbose || true;  // debug builds always say where an error came from
+#endif
   const std::string command = argc >= 2 ? argv[1] : "";
   if (command == "--version" || command == "version") {
     std::cout << "kyper " << KYPER_VERSION_STRING << "\n" << kyper::describe_backends() << "\n";
@@ -251,7 +279,11 @@ int main(int argc, char** argv) {
     if (command == "search" || command == "nas") return search_command(argc, argv, command == "nas");
     return command == "predict" ? predict_command(argc, argv) : ensemble_command(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kyper %s: error: %s\n", command.c_str(), e.what());
+    const auto* error = dynamic_cast<const kyper::Error*>(&e);
+    if (show_source && error && !error->source_location().empty())
+      std::fprintf(stderr, "kyper %s: error: %s [%s]\n", command.c_str(), e.what(), error->source_location().c_str());
+    else
+      std::fprintf(stderr, "kyper %s: error: %s\n", command.c_str(), e.what());
 #if KYPER_HAS_MPI
     int size = 1, initialized = 0;
     MPI_Initialized(&initialized);  // only `search` starts MPI

@@ -40,6 +40,8 @@ expect_error() {  # expect_error NAME SED-EXPRESSION EXPECTED-TEXT
     fail "$1: the bad config was accepted"
   fi
   grep -qF "$3" "$work/$1.log" || { cat "$work/$1.log" >&2; fail "$1: error does not say '$3'"; }
+  # A user-facing message names the user's input, never a file of Kyper's own sources.
+  if grep -qE "\.(cpp|hpp):[0-9]+" "$work/$1.log"; then cat "$work/$1.log" >&2; fail "$1: error shows a source path"; fi
 }
 expect_error unknown_key 's#"evaluations": 12#"evals": 12#' "$work/unknown_key.json: key 'budget.evals' is not a known key"
 expect_error wrong_type 's#"epochs": 60#"epochs": "many"#' "key 'training.epochs' must be an integer"
@@ -47,4 +49,31 @@ expect_error out_of_range 's#"validation_fraction": 0.2#"validation_fraction": 1
 expect_error bad_column 's#"progression"#"progresion"#' "progresion"
 expect_error bad_space 's#"low": 8, "high": 128, "log": true, "ratio": 2#"low": 128, "high": 8#' "batch_size"
 expect_error bad_json 's#"task": "regression",#"task": "regression"#' "not valid JSON"
+expect_error misspelt_space_key 's#"log": true, "ratio": 2#"lgo": true, "ratio": 2#' "key 'space.parameters[1].lgo' is not a known key (did you mean 'log'?)"
+expect_error misspelt_section 's#"budget":#"budgte":#' "key 'budgte' is not a known key (did you mean 'budget'?)"
+expect_error bad_optimizer 's#"epochs": 60#"epochs": 60, "optimizer": "adma"#' "unknown optimizer 'adma' (did you mean 'adam'?)"
+
+# Errors of other commands: the data file, the model file, an option; no source paths either.
+expect_command_error() {  # expect_command_error NAME EXPECTED-TEXT ARGS...
+  local name="$1" expected="$2"
+  shift 2
+  if "$kyper" "$@" >"$work/$name.log" 2>&1; then fail "$name: accepted"; fi
+  grep -qF "$expected" "$work/$name.log" || { cat "$work/$name.log" >&2; fail "$name: error does not say '$expected'"; }
+  if grep -qE "\.(cpp|hpp):[0-9]+" "$work/$name.log"; then cat "$work/$name.log" >&2; fail "$name: error shows a source path"; fi
+}
+printf 'age,sex\n1,x\n' >"$work/bad_data.csv"
+expect_command_error predict_bad_data "bad_data.csv:2: column 'sex' (2): expected a number" \
+  predict --model "$work/out/best.kyper" --data "$work/bad_data.csv"
+echo "not a model" >"$work/not_a_model.kyper"
+expect_command_error predict_bad_model "not_a_model.kyper" predict --model "$work/not_a_model.kyper" --data "$src/examples/data/diabetes.csv"
+expect_command_error ensemble_bad_k "option --k needs a whole number >= 1, got 'zero'" ensemble --catalogue "$work/out" --k zero
+# --verbose adds where in Kyper the error was raised, as a path relative to the source tree.
+"$kyper" predict --model "$work/not_a_model.kyper" --data "$src/examples/data/diabetes.csv" --verbose >"$work/verbose.log" 2>&1 && fail "verbose: accepted"
+grep -qE "\[src/core/model\.cpp:[0-9]+\]" "$work/verbose.log" || { cat "$work/verbose.log" >&2; fail "--verbose does not show the source location"; }
+grep -qE "$src/(src|base|search|uq|kernels)/" "$work/verbose.log" && fail "--verbose shows this machine's source path"
+
+# Kokkos options reach Kokkos (on every supported version), not Kyper's option parser.
+env -u KOKKOS_NUM_THREADS "$kyper" predict --kokkos-num-threads=1 --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" \
+  --output "$work/pred1.csv" >"$work/kokkos_option.log" 2>&1 || { cat "$work/kokkos_option.log" >&2; fail "--kokkos-num-threads was not taken by Kokkos"; }
+cmp -s "$work/pred.csv" "$work/pred1.csv" || fail "predictions with --kokkos-num-threads=1 differ"
 echo "test_cli: OK"

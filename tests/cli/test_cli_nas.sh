@@ -93,7 +93,7 @@ if [ -n "$mpiexec" ]; then
     sed -e "s#\"evaluations\": 30#\"evaluations\": 18#" -e "s#\"seed\": 1}#\"seed\": 1, \"mode\": \"$mode\"}#" \
         -e "s#\"output\": \".*\"#\"output\": \"$work/mpi_$mode\"#" "$config" >"$work/mpi_$mode.json"
     grep -q "\"mode\": \"$mode\"" "$work/mpi_$mode.json" || fail "could not set mode $mode"
-    "$mpiexec" -n 3 --oversubscribe "$kyper" nas --config "$work/mpi_$mode.json" >"$work/mpi_$mode.log" 2>&1 \
+    "$mpiexec" -n 3 ${KYPER_MPIEXEC_PREFLAGS:-} "$kyper" nas --config "$work/mpi_$mode.json" >"$work/mpi_$mode.log" 2>&1 \
       || { cat "$work/mpi_$mode.log" >&2; fail "AgEBO on 3 ranks ($mode) failed"; }
     python3 - "$work/mpi_$mode/results.csv" <<'PY' || fail "AgEBO on 3 ranks ($mode): results.csv is wrong"
 import csv, sys

@@ -78,6 +78,36 @@ TEST(Model, ResumedTrainingMatchesUninterruptedTraining) {
   EXPECT_NE(straight.network().get_parameters(), first.network().get_parameters());
 }
 
+TEST(Model, SetConfigTakesEffectOnTheNextFit) {
+  Dataset train = noisy_sine(96, 2);
+  // Two epochs then two more with another learning rate, equal to a model built with that rate
+  // that resumes from the same optimizer state.
+  TrainConfig two = quick_config();
+  two.epochs = 2;
+  TrainConfig slower = two;
+  slower.optimizer.learning_rate = two.optimizer.learning_rate / 10;
+  Model changed(make_mlp(1, {8}, 1, Activation::Relu), two, 3);
+  changed.fit(train);
+  changed.set_config(slower);
+  EXPECT_EQ(changed.config().optimizer.learning_rate, slower.optimizer.learning_rate);
+  changed.fit(train);
+
+  Model first(make_mlp(1, {8}, 1, Activation::Relu), two, 3);
+  first.fit(train);
+  first.save(temp_path("set_config.kyper"));
+  Model unchanged = Model::load(temp_path("set_config.kyper"));
+  unchanged.fit(train);  // same state, the old rate
+  EXPECT_NE(changed.network().get_parameters(), unchanged.network().get_parameters());
+  EXPECT_EQ(changed.learning_curve().size(), 4u);
+  EXPECT_NEAR(changed.learning_curve()[2].learning_rate, slower.optimizer.learning_rate, 1e-12);
+  EXPECT_NEAR(unchanged.learning_curve()[2].learning_rate, two.optimizer.learning_rate, 1e-12);
+  // The loss fixes the output layer, so it cannot change.
+  TrainConfig other_loss = two;
+  other_loss.loss = Loss::MAE;
+  EXPECT_THAT([&] { changed.set_config(other_loss); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("cannot change to mae")));
+}
+
 TEST(Model, PredictionsAreInTargetUnits) {
   Dataset train = noisy_sine(256, 5);
   for (float& y : train.targets) y = 1000.0f + 50.0f * y;  // scaler must undo this

@@ -476,7 +476,7 @@ TEST(NasSpaceJson, ErrorsNameTheFileAndKey) {
   EXPECT_THAT(error(R"({"nodes": [], "bogus": 1})"), HasSubstr("nas.json: key 'space.bogus' is not a known key"));
   EXPECT_THAT(error(R"({"nodes": []})"), HasSubstr("nas.json: key 'space.nodes' must hold at least one node"));
   EXPECT_THAT(error(R"({})"), HasSubstr("nas.json: key 'space.nodes' is missing"));
-  EXPECT_THAT(error(R"({"nodes": [)"), HasSubstr("nas.json: key 'space': not valid JSON"));
+  EXPECT_THAT(error(R"({"nodes": [)"), HasSubstr("nas.json: key 'space':1:12: not valid JSON"));
   EXPECT_THAT(error(R"([1])"), HasSubstr("nas.json: key 'space' must be an object"));
   const std::string op = error(
       R"({"nodes": [{"name": "a", "type": "constant", "op": "dense:4"},
@@ -489,7 +489,7 @@ TEST(NasSpaceJson, ErrorsNameTheFileAndKey) {
   EXPECT_THAT(error(R"({"nodes": [{"type": "constant", "op": "identity"}]})"),
               HasSubstr("key 'space.nodes[0].name' is missing"));
   EXPECT_THAT(error(R"({"nodes": [{"name": "a", "type": "constant", "op": "identity", "ops": []}]})"),
-              HasSubstr("key 'space.nodes[0].ops' is not a known key (valid here: name, op, type)"));
+              HasSubstr("key 'space.nodes[0].ops' is not a known key (did you mean 'op'?) (valid here: name, op, type)"));
   EXPECT_THAT(error(R"({"nodes": [{"name": "a", "type": "variable", "ops": ["identity"]}]})"),
               HasSubstr("key 'space.nodes[0]': variable node 'a' needs at least two candidates"));
   EXPECT_THAT(error(R"({"nodes": [{"name": "a", "type": "constant", "op": "identity"}, {"name": "m", "type": "mirror", "of": "a"}]})"),
@@ -507,6 +507,13 @@ TEST(NasSpaceJson, ErrorsNameTheFileAndKey) {
   EXPECT_THAT(error(R"({"preset": "residual_mlp", "activations": ["relu", "nope"]})"),
               HasSubstr("key 'space.activations[1]': unknown activation 'nope'"));
   EXPECT_THAT(error(R"({"preset": "dense_skip", "units": [8, 8]})"), HasSubstr("key 'space.preset'"));
+  // Misspelt keys get the closest valid one.
+  EXPECT_THAT(error(R"({"max_choice": 4, "nodes": []})"),
+              HasSubstr("key 'space.max_choice' is not a known key (did you mean 'max_choices'?)"));
+  EXPECT_THAT(error(R"({"nodes": [{"name": "a", "type": "skip", "anchor": 2}]})"),
+              HasSubstr("key 'space.nodes[0].anchor' is not a known key (did you mean 'anchors'?)"));
+  EXPECT_THAT(error(R"({"preset": "dense_skip", "block": 2})"),
+              HasSubstr("key 'space.block' is not a known key (did you mean 'blocks'?)"));
   // Without a key prefix the keys stand alone.
   EXPECT_THAT(error_of([] { ArchitectureSpace::from_json(R"({"nodez": []})", "nas.json"); }),
               HasSubstr("nas.json: key 'nodez' is not a known key"));

@@ -6,7 +6,7 @@ driver="$1" mpiexec="$2" ranks="$3" dir="$4"
 evaluations=24
 rm -rf "$dir" && mkdir -p "$dir"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
-setsid "$mpiexec" -n "$ranks" --oversubscribe "$driver" run "$dir" "$evaluations" 0.25 1 &
+setsid "$mpiexec" -n "$ranks" ${KYPER_MPIEXEC_PREFLAGS:-} "$driver" run "$dir" "$evaluations" 0.25 1 &
 job=$!
 # Wait until a few trials are on disk, then SIGKILL every process of the job's session (mpiexec
 # and all ranks: Open MPI puts ranks in process groups of their own, so a group kill misses them).
@@ -19,5 +19,5 @@ pkill -KILL -s "$job" 2>/dev/null || true
 wait "$job" 2>/dev/null || true
 "$driver" snapshot "$dir" "$dir/before_kill.txt"
 echo "killed with $(wc -l <"$dir/before_kill.txt") finished trials"
-"$mpiexec" -n "$ranks" --oversubscribe "$driver" run "$dir" "$evaluations" 0.02 2 --resume
+"$mpiexec" -n "$ranks" ${KYPER_MPIEXEC_PREFLAGS:-} "$driver" run "$dir" "$evaluations" 0.02 2 --resume
 "$driver" verify "$dir" "$evaluations" --after-kill "$dir/before_kill.txt"

@@ -112,7 +112,7 @@ TEST(Space, FromJsonBuildsTheSpaceAndRoundTrips) {
 
 TEST(Space, JsonErrorsNameTheKeyAndParameter) {
   EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "high": 1}]})"),
-                        "key 'low'");
+                        "key 'parameters[0].low' is missing");
   EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "low": 2, "high": 1}]})"),
                         "'x'");
   EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "bogus"}]})"),
@@ -126,5 +126,28 @@ TEST(Space, JsonErrorsNameTheKeyAndParameter) {
   EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "low": 0, "high": 1},
                                                            {"name": "x", "type": "int", "low": 0, "high": 3}]})"),
                         "'x' is defined twice");
-  EXPECT_ERROR_MENTIONS(Space::from_json("{not json"), "parse error");
+  EXPECT_ERROR_MENTIONS(Space::from_json("{not json"), "space JSON:1:2: not valid JSON");
+}
+
+TEST(Space, MisspeltKeysAreErrorsWithASuggestion) {
+  // A misspelt option used to be ignored silently: "lgo" left the parameter on a linear scale.
+  EXPECT_ERROR_MENTIONS(
+      Space::from_json(R"({"parameters": [{"name": "lr", "type": "float", "low": 1e-4, "high": 1, "lgo": true}]})",
+                       "job.json", "space"),
+      "job.json: key 'space.parameters[0].lgo' is not a known key (did you mean 'log'?)");
+  EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+                                            "condition": []})"),
+                        "key 'condition' is not a known key (did you mean 'conditions'?)");
+  EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "c", "type": "categorical", "choice": ["a"]}]})"),
+                        "key 'parameters[0].choice' is not a known key (did you mean 'choices'?)");
+  // Keys of another type are not valid here: "choices" on a float.
+  EXPECT_ERROR_MENTIONS(
+      Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "low": 0, "high": 1, "choices": [1]}]})"),
+      "key 'parameters[0].choices' is not a known key");
+  EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+                                            "conditions": [{"child": "x", "parent": "x", "valeus": [1]}]})"),
+                        "key 'conditions[0].valeus' is not a known key (did you mean 'values'?)");
+  EXPECT_ERROR_MENTIONS(Space::from_json(R"({"parameters": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+                                            "forbidden": [{"y": [1]}]})"),
+                        "key 'forbidden[0].y' names no parameter of the space");
 }

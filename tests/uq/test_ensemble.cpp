@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 #include <kyper/builtin_trial.hpp>
 #include <kyper/uq/ensemble.hpp>
-#include <kyper/uq/random_init.hpp>
+#include <kyper/random_init_ensemble.hpp>
 #include <kyper/uq/scores.hpp>
 #include <support/error_of.hpp>
 
@@ -174,7 +174,15 @@ TEST(Ensemble, BrokenCataloguesAndManifestsAreNamed) {
   std::ofstream(manifest) << R"({"format": "kyper-ensemble", "version": 1, "members": [{"model": "gone.kyper", "weight": 1}]})";
   EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }), ::testing::HasSubstr("gone.kyper does not exist"));
   std::ofstream(manifest) << "{\"format\": \"kyper-ensemble\", ";
-  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }), ::testing::HasSubstr("not a JSON object"));
+  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }), ::testing::HasSubstr("bad.json:1:30: not valid JSON"));
+  // Misspelt keys are errors with a suggestion, at the top and inside a member.
+  std::ofstream(manifest) << R"({"format": "kyper-ensemble", "version": 1, "method": "topk", "memebers": []})";
+  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }),
+              ::testing::HasSubstr("bad.json: key 'memebers' is not a known key (did you mean 'members'?)"));
+  std::ofstream(manifest)
+      << R"({"format": "kyper-ensemble", "version": 1, "members": [{"model": "models/trial_0.kyper", "weigth": 1}]})";
+  EXPECT_THAT(error_of([&] { Ensemble::load(manifest); }),
+              ::testing::HasSubstr("bad.json: key 'members[0].weigth' is not a known key (did you mean 'weight'?)"));
 }
 
 namespace {

@@ -78,6 +78,18 @@ class CBO : public Search {
   void load_state(cereal::BinaryInputArchive& ar) override;
 
  private:
+  // The steps of propose(). Appends the initial design's next points (or random ones where a
+  // design point is already known) to `out`, up to n.
+  void take_initial_design(int n, std::unordered_set<std::string>& batch, std::vector<Configuration>& out);
+  // A random configuration not yet observed, pending or in `batch`, appended to `out`.
+  void push_unique_random(std::unordered_set<std::string>& batch, std::vector<Configuration>& out);
+  // The surrogate's targets, one per observation, maximised, after the objective transform;
+  // failures take the worst success.
+  Eigen::VectorXd surrogate_targets() const;
+  // The value told for pending trials under the constant-liar strategy.
+  double lie_value(const Eigen::VectorXd& targets) const;
+  // Marks the GP's hyperparameters for refitting when the data has grown enough.
+  void schedule_gp_refit();
   Configuration optimize_acquisition(const Surrogate& model, const Eigen::MatrixXd& X,
                                      const Eigen::VectorXd& y, double kappa,
                                      const std::unordered_set<std::string>& batch);

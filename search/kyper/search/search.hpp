@@ -34,13 +34,23 @@ struct Trial {
 // Seconds since the Unix epoch (wall clock), the unit of every timestamp.
 double now_seconds();
 
-struct Result {
-  std::int64_t trial_id = 0;
-  std::optional<double> objective;  // absent: the trial failed
+// What one evaluation gave: an objective, or a failure with its reason, plus metadata. Three records
+// extend it, one per stage of a trial's life, so none repeats the others' fields:
+//   kyper::TrialOutcome  what a trial function returns (trial.hpp);
+//   Result               an outcome told to a search: plus the trial id and when it ran;
+//   Observation          a result the search keeps: plus its configuration and the scheduler's timestamps.
+struct Outcome {
+  std::optional<double> objective;  // absent: failed
   std::string reason;               // why it failed
+  std::map<std::string, std::string> metadata;
+
+  bool failed() const { return !objective.has_value(); }
+};
+
+struct Result : Outcome {
+  std::int64_t trial_id = 0;
   double timestamp_start = std::numeric_limits<double>::quiet_NaN();
   double timestamp_end = std::numeric_limits<double>::quiet_NaN();
-  std::map<std::string, std::string> metadata;
 
   static Result success(std::int64_t id, double objective) {
     Result r;
@@ -56,18 +66,13 @@ struct Result {
   }
 };
 
-struct Observation {
+struct Observation : Outcome {
   std::int64_t id = 0;
   Configuration config;
-  std::optional<double> objective;  // absent: failed
-  std::string reason;
   double timestamp_submit = std::numeric_limits<double>::quiet_NaN();
   double timestamp_start = std::numeric_limits<double>::quiet_NaN();
   double timestamp_end = std::numeric_limits<double>::quiet_NaN();
   double timestamp_gather = std::numeric_limits<double>::quiet_NaN();
-  std::map<std::string, std::string> metadata;
-
-  bool failed() const { return !objective.has_value(); }
 };
 
 struct PendingTrial {

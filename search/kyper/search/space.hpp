@@ -49,7 +49,10 @@ class Space {
   //  "conditions": [{"child": "alpha", "parent": "act", "values": ["elu"]}],
   //  "forbidden": [{"act": ["tanh"], "units": [512]}]}
   // Errors name the JSON key and parameter.
-  static Space from_json(const std::string& text);
+  // Reads the JSON form; `where` names the document in errors (a file path) and `key_prefix` the
+  // key the space sits under in it ("space" in a search job). Unknown keys are errors.
+  static Space from_json(const std::string& text, const std::string& where = "space JSON",
+                         const std::string& key_prefix = "");
   std::string to_json() const;
 
   std::size_t size() const { return parameters_.size(); }

@@ -1,0 +1,251 @@
+#include <kyper/graph.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <kyper/enum_names.hpp>
+#include <kyper/error.hpp>
+
+namespace kyper {
+
+namespace {
+std::string add_node(GraphSpec& spec, NodeSpec node) {
+  spec.nodes.push_back(std::move(node));
+  return spec.nodes.back().name;
+}
+}  // namespace
+
+std::string GraphSpec::input(const std::string& name, int features) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Input, n.units = features;
+  return add_node(*this, n);
+}
+std::string GraphSpec::dense(const std::string& name, const std::string& from, int units, Activation act, bool bias,
+                             Init init) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Dense, n.inputs = {from}, n.units = units, n.activation = act, n.bias = bias;
+  n.init = init;
+  return add_node(*this, n);
+}
+std::string GraphSpec::activation(const std::string& name, const std::string& from, Activation act) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Activation, n.inputs = {from}, n.activation = act;
+  return add_node(*this, n);
+}
+std::string GraphSpec::dropout(const std::string& name, const std::string& from, double rate) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Dropout, n.inputs = {from}, n.rate = rate;
+  return add_node(*this, n);
+}
+std::string GraphSpec::add(const std::string& name, const std::vector<std::string>& from) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Add, n.inputs = from;
+  return add_node(*this, n);
+}
+std::string GraphSpec::concat(const std::string& name, const std::vector<std::string>& from) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Concat, n.inputs = from;
+  return add_node(*this, n);
+}
+std::string GraphSpec::output(const std::string& name, const std::string& from) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Output, n.inputs = {from};
+  return add_node(*this, n);
+}
+
+GraphSpec make_mlp(int inputs, const std::vector<int>& hidden, int outputs, Activation activation, double dropout) {
+  GraphSpec g;
+  std::string last = g.input("input", inputs);
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    last = g.dense("dense_" + std::to_string(i), last, hidden[i], activation);
+    if (dropout > 0) last = g.dropout("dropout_" + std::to_string(i), last, dropout);
+  }
+  last = g.dense("head", last, outputs, Activation::Identity);
+  g.output("output", last);
+  return g;
+}
+
+namespace {
+
+// The edges of a graph: for each node, the nodes it reads and the nodes that read it.
+struct Edges {
+  std::vector<std::vector<int>> inputs, consumers;
+};
+
+// Checks each node on its own (names, arity, sizes) and resolves the names of its inputs.
+Edges check_nodes_and_link(const std::vector<NodeSpec>& nodes) {
+  KYPER_REQUIRE(!nodes.empty(), "model graph is empty: it needs an input node and an output node");
+  std::map<std::string, int> index;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    KYPER_REQUIRE(!nodes[i].name.empty(), "model graph: node #" << i << " has no name");
+    KYPER_REQUIRE(index.emplace(nodes[i].name, int(i)).second,
+                  "model graph: duplicate node name '" << nodes[i].name << "'");
+  }
+  int input_count = 0, output_count = 0;
+  Edges edges;
+  edges.inputs.resize(nodes.size());
+  edges.consumers.resize(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const NodeSpec& n = nodes[i];
+    const size_t arity = n.inputs.size();
+    switch (n.kind) {
+      case NodeKind::Input:
+        ++input_count;
+        KYPER_REQUIRE(arity == 0, "model graph: input node '" << n.name << "' cannot have inputs");
+        KYPER_REQUIRE(n.units > 0, "model graph: input node '" << n.name << "' needs a positive feature count");
+        break;
+      case NodeKind::Add:
+      case NodeKind::Concat:
+        KYPER_REQUIRE(arity >= 2, "model graph: " << to_string(n.kind) << " node '" << n.name
+                                                  << "' needs at least two inputs, has " << arity);
+        break;
+      default:
+        KYPER_REQUIRE(arity == 1, "model graph: " << to_string(n.kind) << " node '" << n.name
+                                                  << "' needs exactly one input, has " << arity);
+    }
+    if (n.kind == NodeKind::Output) ++output_count;
+    if (n.kind == NodeKind::Dense)
+      KYPER_REQUIRE(n.units > 0, "model graph: dense node '" << n.name << "' needs units > 0, has " << n.units);
+    if (n.kind == NodeKind::Dropout)
+      KYPER_REQUIRE(n.rate >= 0 && n.rate < 1,
+                    "model graph: dropout node '" << n.name << "' needs 0 <= rate < 1, has " << n.rate);
+    for (const auto& from : n.inputs) {
+      auto it = index.find(from);
+      KYPER_REQUIRE(it != index.end(), "model graph: node '" << n.name << "' reads unknown node '" << from << "'");
+      KYPER_REQUIRE(it->second != int(i), "model graph: node '" << n.name << "' reads itself");
+      edges.inputs[i].push_back(it->second);
+      edges.consumers[it->second].push_back(int(i));
+    }
+  }
+  KYPER_REQUIRE(input_count == 1, "model graph needs exactly one input node, has " << input_count);
+  KYPER_REQUIRE(output_count == 1, "model graph needs exactly one output node, has " << output_count);
+
+  return edges;
+}
+
+// Kahn's algorithm in spec order, so the plan is deterministic; a cycle or a dangling node is an error.
+std::vector<int> topological_order(const std::vector<NodeSpec>& nodes, const Edges& edges) {
+  const auto& inputs = edges.inputs;
+  const auto& consumers = edges.consumers;
+  std::vector<int> pending(nodes.size()), order;
+  for (size_t i = 0; i < nodes.size(); ++i) pending[i] = int(inputs[i].size());
+  std::set<int> ready;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (pending[i] == 0) ready.insert(int(i));
+  while (!ready.empty()) {
+    const int i = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(i);
+    for (int c : consumers[i])
+      if (--pending[c] == 0) ready.insert(c);
+  }
+  if (order.size() != nodes.size()) {
+    std::string cycle;
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (pending[i] > 0) cycle += (cycle.empty() ? "'" : ", '") + nodes[i].name + "'";
+    KYPER_FAIL("model graph has a cycle through nodes " << cycle);
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].kind == NodeKind::Output)
+      KYPER_REQUIRE(consumers[i].empty(), "model graph: output node '" << nodes[i].name << "' cannot feed other nodes");
+    else
+      KYPER_REQUIRE(!consumers[i].empty(),
+                    "model graph: node '" << nodes[i].name << "' is dangling (its output is never used)");
+  }
+
+  return order;
+}
+
+// Widths and parameter offsets, node by node in topological order.
+GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const std::vector<int>& order) {
+  const auto& inputs = edges.inputs;
+  GraphPlan plan;
+  std::vector<int> position(nodes.size());
+  for (size_t p = 0; p < order.size(); ++p) position[order[p]] = int(p);
+  long offset = 0;
+  for (int i : order) {
+    const NodeSpec& n = nodes[i];
+    PlannedNode pn;
+    pn.spec_index = i, pn.kind = n.kind, pn.name = n.name, pn.activation = n.activation, pn.rate = n.rate;
+    pn.init = n.init;
+    for (int from : inputs[i]) pn.inputs.push_back(position[from]);
+    auto width_of = [&](int k) { return plan.nodes[pn.inputs[k]].width; };
+    switch (n.kind) {
+      case NodeKind::Input:
+        pn.width = n.units;
+        plan.input_node = int(plan.nodes.size());
+        plan.input_width = n.units;
+        break;
+      case NodeKind::Dense:
+        pn.in_width = width_of(0), pn.width = n.units;
+        pn.weight_offset = offset;
+        offset += long(pn.in_width) * pn.width;
+        if (n.bias) {
+          pn.bias_offset = offset;
+          offset += pn.width;
+        }
+        break;
+      case NodeKind::Add:
+        pn.width = width_of(0);
+        for (size_t k = 1; k < pn.inputs.size(); ++k)
+          KYPER_REQUIRE(width_of(int(k)) == pn.width,
+                        "model graph: add node '" << n.name << "' merges '" << n.inputs[0] << "' (width " << pn.width
+                                                  << ") with '" << n.inputs[k] << "' (width " << width_of(int(k))
+                                                  << "); widths must match (use concat or a dense projection)");
+        break;
+      case NodeKind::Concat:
+        for (size_t k = 0; k < pn.inputs.size(); ++k) pn.width += width_of(int(k));
+        break;
+      case NodeKind::Output:
+        plan.output_node = int(plan.nodes.size());
+        pn.width = width_of(0);
+        plan.output_width = pn.width;
+        break;
+      default:
+        pn.width = width_of(0);
+    }
+    plan.nodes.push_back(pn);
+  }
+  plan.parameter_count = offset;
+  return plan;
+}
+
+}  // namespace
+
+GraphPlan plan_graph(const GraphSpec& spec) {
+  const Edges edges = check_nodes_and_link(spec.nodes);
+  return lay_out(spec.nodes, edges, topological_order(spec.nodes, edges));
+}
+
+namespace {
+const EnumNames<NodeKind> kNodeKindNames("node kind", {{NodeKind::Input, "input"},
+                                                      {NodeKind::Dense, "dense"},
+                                                      {NodeKind::Activation, "activation"},
+                                                      {NodeKind::Dropout, "dropout"},
+                                                      {NodeKind::Add, "add"},
+                                                      {NodeKind::Concat, "concat"},
+                                                      {NodeKind::Output, "output"}});
+const EnumNames<Activation> kActivationNames("activation",
+                                             {{Activation::Identity, "identity"},
+                                              {Activation::Relu, "relu"},
+                                              {Activation::Tanh, "tanh"},
+                                              {Activation::Sigmoid, "sigmoid"},
+                                              {Activation::Swish, "swish"},
+                                              {Activation::Gelu, "gelu"},
+                                              {Activation::Elu, "elu"}},
+                                             {{Activation::Swish, "silu"}});
+const EnumNames<Init> kInitNames("initialisation", {{Init::Auto, "auto"},
+                                                    {Init::GlorotUniform, "glorot_uniform"},
+                                                    {Init::GlorotNormal, "glorot_normal"},
+                                                    {Init::HeUniform, "he_uniform"},
+                                                    {Init::HeNormal, "he_normal"}});
+}  // namespace
+
+const char* to_string(NodeKind kind) { return kNodeKindNames.name(kind); }
+const char* to_string(Activation activation) { return kActivationNames.name(activation); }
+Activation parse_activation(const std::string& name) { return kActivationNames.parse(name); }
+NodeKind parse_node_kind(const std::string& name) { return kNodeKindNames.parse(name); }
+Init parse_init(const std::string& name) { return kInitNames.parse(name); }
+
+}  // namespace kyper

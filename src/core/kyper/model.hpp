@@ -1,0 +1,79 @@
+// A complete trained model as a user sees it: graph, float32 weights on the default execution space,
+// input/target scalers, the training settings and optimizer state (to resume training), and the
+// learning curve. Saved and loaded with cereal as binary (.kyper) or JSON (.json).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <kyper/dataset.hpp>
+#include <kyper/scaler.hpp>
+#include <kyper/trainer.hpp>
+
+namespace kyper {
+
+// Predictions in the targets' own units, one row per input row.
+//   mse/mae: one column per target; gaussian_nll: per target its mean then its variance;
+//   cross_entropy: one probability per class; binary_cross_entropy: one probability per target.
+struct Predictions {
+  std::vector<std::string> columns;
+  std::vector<float> values;  // row-major rows x columns.size()
+  long rows = 0;
+};
+
+class Model {
+ public:
+  using Net = Network<float>;
+
+  Model(GraphSpec graph, TrainConfig config, uint64_t seed = 0, ScalerKind feature_scaling = ScalerKind::standard,
+        ScalerKind target_scaling = ScalerKind::standard);
+  ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+
+  // Fits the scalers on `train` (first call only), trains, and keeps the learning curve. Calling fit
+  // again (also after load) resumes with the saved optimizer state.
+  TrainResult fit(const Dataset& train, const Dataset* validation = nullptr);
+  // Mean loss (in scaled units, as training reports it) on a dataset.
+  double evaluate(const Dataset& data);
+  Predictions predict(const float* features, long rows);
+  Predictions predict(const Dataset& data) { return predict(data.features.data(), long(data.rows())); }
+
+  void save(const std::string& path) const;  // JSON when the path ends in .json, else binary
+  static Model load(const std::string& path);
+
+  // Checked after every training epoch (trial deadlines); true stops training.
+  void set_stop_condition(std::function<bool()> stop) { stop_ = std::move(stop); }
+
+  Net& network() { return *network_; }
+  const GraphSpec& graph() const { return graph_; }
+  const TrainConfig& config() const { return config_; }
+  // Replaces the training configuration for the next fit. The optimizer's state (moments, step
+  // count) carries over when the optimizer kind is unchanged, with the new learning rate; the loss
+  // cannot change, since it fixes the output layer.
+  void set_config(const TrainConfig& config);
+  const std::vector<EpochRecord>& learning_curve() const { return curve_; }
+  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  const std::vector<std::string>& target_names() const { return target_names_; }
+  long parameter_count() const { return network_->parameter_count(); }
+
+ private:
+  struct File;
+  Model() = default;
+  Trainer<float>& trainer();
+  std::vector<float> scaled_features(const Dataset& data) const;
+  std::vector<float> scaled_targets(const Dataset& data) const;
+
+  GraphSpec graph_;
+  TrainConfig config_;
+  Scaler feature_scaler_, target_scaler_;
+  std::vector<std::string> feature_names_, target_names_;
+  std::vector<EpochRecord> curve_;
+  std::unique_ptr<Net> network_;
+  std::unique_ptr<Trainer<float>> trainer_;
+  std::unique_ptr<OptimizerState> pending_optimizer_state_;  // loaded, applied when training resumes
+  std::function<bool()> stop_;
+};
+
+}  // namespace kyper

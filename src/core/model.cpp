@@ -1,0 +1,248 @@
+#include <kyper/model.hpp>
+
+#include <kyper/atomic_file.hpp>
+
+#include <fstream>
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/archives/json.hpp>
+#include <cereal/types/memory.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+namespace kyper {
+
+namespace {
+constexpr uint32_t kModelFormatVersion = 1;
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool is_classification(Loss loss) { return loss == Loss::SoftmaxCrossEntropy || loss == Loss::BinaryCrossEntropy; }
+}  // namespace
+
+// What a model file holds, in this order.
+struct Model::File {
+  uint32_t version = kModelFormatVersion;
+  GraphSpec graph;
+  TrainConfig config;
+  Scaler feature_scaler, target_scaler;
+  std::vector<std::string> feature_names, target_names;
+  std::vector<float> parameters;
+  bool has_optimizer_state = false;
+  OptimizerState optimizer;
+  std::vector<EpochRecord> curve;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(cereal::make_nvp("format_version", version));
+    KYPER_REQUIRE(version == kModelFormatVersion, "model file format version " << version << " is not supported (expected "
+                                                                               << kModelFormatVersion << ")");
+    ar(cereal::make_nvp("graph", graph), cereal::make_nvp("training", config),
+       cereal::make_nvp("feature_scaler", feature_scaler), cereal::make_nvp("target_scaler", target_scaler),
+       cereal::make_nvp("feature_names", feature_names), cereal::make_nvp("target_names", target_names),
+       cereal::make_nvp("parameters", parameters), cereal::make_nvp("has_optimizer_state", has_optimizer_state),
+       cereal::make_nvp("optimizer", optimizer), cereal::make_nvp("learning_curve", curve));
+  }
+};
+
+Model::Model(GraphSpec graph, TrainConfig config, uint64_t seed, ScalerKind feature_scaling, ScalerKind target_scaling)
+    : graph_(std::move(graph)),
+      config_(config),
+      feature_scaler_(feature_scaling),
+      target_scaler_(is_classification(config.loss) ? ScalerKind::none : target_scaling),
+      network_(std::make_unique<Net>(graph_, seed)) {}
+
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+
+void Model::set_config(const TrainConfig& config) {
+  KYPER_REQUIRE(config.loss == config_.loss, "Model::set_config: the loss is " << to_string(config_.loss)
+                                                 << " and cannot change to " << to_string(config.loss)
+                                                 << " (it fixes the output layer); build a new Model");
+  std::unique_ptr<OptimizerState> carried;
+  if (config.optimizer.kind == config_.optimizer.kind) {
+    if (trainer_) carried = std::make_unique<OptimizerState>(trainer_->optimizer().state());
+    else carried = std::move(pending_optimizer_state_);
+    if (carried) carried->learning_rate = config.optimizer.learning_rate;
+  }
+  trainer_.reset();  // the next fit builds a trainer with the new configuration
+  pending_optimizer_state_ = std::move(carried);
+  config_ = config;
+}
+
+Trainer<float>& Model::trainer() {
+  if (!trainer_) {
+    trainer_ = std::make_unique<Trainer<float>>(*network_, config_);
+    if (pending_optimizer_state_) {
+      trainer_->optimizer().set_state(*pending_optimizer_state_);
+      pending_optimizer_state_.reset();
+    }
+  }
+  return *trainer_;
+}
+
+std::vector<float> Model::scaled_features(const Dataset& data) const {
+  KYPER_REQUIRE(long(data.num_features()) == network_->input_width(),
+                data.source << ": " << data.num_features() << " feature columns, the model takes "
+                            << network_->input_width());
+  std::vector<float> x = data.features;
+  feature_scaler_.transform(x.data(), data.rows(), data.num_features());
+  return x;
+}
+
+std::vector<float> Model::scaled_targets(const Dataset& data) const {
+  std::vector<float> y = data.targets;
+  target_scaler_.transform(y.data(), data.rows(), data.num_targets());
+  return y;
+}
+
+TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
+  KYPER_REQUIRE(train.rows() > 0, train.source << ": no training rows");
+  if (!feature_scaler_.fitted()) {
+    feature_scaler_.fit(train.features.data(), train.rows(), train.num_features());
+    target_scaler_.fit(train.targets.data(), train.rows(), train.num_targets());
+    feature_names_ = train.feature_names, target_names_ = train.target_names;
+  }
+  using Exec = Kokkos::DefaultExecutionSpace;
+  const auto x = scaled_features(train), y = scaled_targets(train);
+  auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
+  auto dy = to_device<float, Exec>(y.data(), long(train.rows()), long(train.num_targets()), "Kyper::Model::y");
+  trainer().set_stop_condition(stop_);
+  TrainResult result;
+  if (validation && validation->rows() > 0) {
+    const auto xv = scaled_features(*validation), yv = scaled_targets(*validation);
+    auto dxv = to_device<float, Exec>(xv.data(), long(validation->rows()), long(validation->num_features()));
+    auto dyv = to_device<float, Exec>(yv.data(), long(validation->rows()), long(validation->num_targets()));
+    result = trainer().fit(dx, dy, dxv, dyv);
+  } else {
+    result = trainer().fit(dx, dy);
+  }
+  const int first_epoch = curve_.empty() ? 0 : curve_.back().epoch + 1;
+  for (EpochRecord record : result.curve) {
+    record.epoch += first_epoch;
+    curve_.push_back(record);
+  }
+  return result;
+}
+
+double Model::evaluate(const Dataset& data) {
+  using Exec = Kokkos::DefaultExecutionSpace;
+  const auto x = scaled_features(data), y = scaled_targets(data);
+  return trainer().evaluate(to_device<float, Exec>(x.data(), long(data.rows()), long(data.num_features())),
+                            to_device<float, Exec>(y.data(), long(data.rows()), long(data.num_targets())));
+}
+
+Predictions Model::predict(const float* features, long rows) {
+  const int in = network_->input_width();
+  std::vector<float> x(features, features + rows * in);
+  feature_scaler_.transform(x.data(), size_t(rows), size_t(in));
+  std::vector<float> raw = network_->predict(x.data(), rows, std::max(1, config_.batch_size));
+  const int width = network_->output_width();
+
+  Predictions p;
+  p.rows = rows;
+  auto target_name = [&](int j) {
+    return j < int(target_names_.size()) ? target_names_[j] : "y" + std::to_string(j);
+  };
+  switch (config_.loss) {
+    case Loss::GaussianNLL: {
+      const int t = width / 2;
+      std::vector<float> mean(size_t(rows) * t), variance(size_t(rows) * t);
+      for (long r = 0; r < rows; ++r)
+        for (int j = 0; j < t; ++j) {
+          mean[r * t + j] = raw[r * width + j];
+          variance[r * t + j] = gaussian_variance(raw[r * width + t + j], float(config_.variance_floor));
+        }
+      target_scaler_.inverse_transform(mean.data(), size_t(rows), size_t(t));
+      target_scaler_.inverse_transform_variance(variance.data(), size_t(rows), size_t(t));
+      for (int j = 0; j < t; ++j) p.columns.push_back(target_name(j)), p.columns.push_back(target_name(j) + "_variance");
+      p.values.resize(size_t(rows) * width);
+      for (long r = 0; r < rows; ++r)
+        for (int j = 0; j < t; ++j) {
+          p.values[r * width + 2 * j] = mean[r * t + j];
+          p.values[r * width + 2 * j + 1] = variance[r * t + j];
+        }
+      break;
+    }
+    case Loss::SoftmaxCrossEntropy:
+      for (int k = 0; k < width; ++k) p.columns.push_back("p_class" + std::to_string(k));
+      p.values = raw;
+      for (long r = 0; r < rows; ++r) {
+        float* row = p.values.data() + r * width;
+        float max_logit = row[0], total = 0;
+        for (int k = 1; k < width; ++k) max_logit = std::max(max_logit, row[k]);
+        for (int k = 0; k < width; ++k) total += (row[k] = std::exp(row[k] - max_logit));
+        for (int k = 0; k < width; ++k) row[k] /= total;
+      }
+      break;
+    case Loss::BinaryCrossEntropy:
+      for (int j = 0; j < width; ++j) p.columns.push_back("p_" + target_name(j));
+      p.values = raw;
+      for (float& v : p.values) v = sigmoid(v);
+      break;
+    default:
+      for (int j = 0; j < width; ++j) p.columns.push_back(target_name(j));
+      p.values = raw;
+      target_scaler_.inverse_transform(p.values.data(), size_t(rows), size_t(width));
+  }
+  return p;
+}
+
+void Model::save(const std::string& path) const {
+  File file;
+  file.graph = graph_, file.config = config_;
+  file.feature_scaler = feature_scaler_, file.target_scaler = target_scaler_;
+  file.feature_names = feature_names_, file.target_names = target_names_;
+  file.parameters = network_->get_parameters();
+  if (trainer_) {
+    file.has_optimizer_state = true;
+    file.optimizer = trainer_->optimizer().state();
+  } else if (pending_optimizer_state_) {
+    file.has_optimizer_state = true;
+    file.optimizer = *pending_optimizer_state_;
+  }
+  file.curve = curve_;
+  // Atomic, so a crash never leaves a half-written model behind.
+  write_file_atomically(path, [&](std::ostream& out) {
+    if (ends_with(path, ".json")) {
+      cereal::JSONOutputArchive archive(out);
+      archive(cereal::make_nvp("kyper_model", file));
+    } else {
+      cereal::BinaryOutputArchive archive(out);
+      archive(file);
+    }
+  }, "model file");
+}
+
+Model Model::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  KYPER_REQUIRE(in, "cannot open model file '" << path << "'");
+  File file;
+  try {
+    if (ends_with(path, ".json")) {
+      cereal::JSONInputArchive archive(in);
+      archive(cereal::make_nvp("kyper_model", file));
+    } else {
+      cereal::BinaryInputArchive archive(in);
+      archive(file);
+    }
+  } catch (const Error& e) {
+    KYPER_FAIL("model file '" << path << "': " << e.what());
+  } catch (const std::exception& e) {
+    KYPER_FAIL("model file '" << path << "' is corrupt or not a Kyper model: " << e.what());
+  }
+  Model model;
+  model.graph_ = file.graph, model.config_ = file.config;
+  model.feature_scaler_ = file.feature_scaler, model.target_scaler_ = file.target_scaler;
+  model.feature_names_ = file.feature_names, model.target_names_ = file.target_names;
+  model.curve_ = file.curve;
+  model.network_ = std::make_unique<Net>(model.graph_, model.config_.seed);
+  model.network_->set_parameters(file.parameters);
+  if (file.has_optimizer_state) model.pending_optimizer_state_ = std::make_unique<OptimizerState>(file.optimizer);
+  return model;
+}
+
+}  // namespace kyper

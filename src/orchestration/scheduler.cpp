@@ -1,0 +1,366 @@
+#include <kyper/scheduler.hpp>
+
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <list>
+#include <thread>
+
+#include <kyper/error.hpp>
+#include <kyper/search/results_table.hpp>
+
+#include "checkpoint.hpp"
+#include "scheduler_wire.hpp"
+
+namespace kyper {
+
+namespace fs = std::filesystem;
+using search::Observation;
+using search::Result;
+using namespace scheduler_detail;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+long count_failed(const search::Search& s) {
+  long failed = 0;
+  for (const auto& o : s.observations()) failed += o.failed();
+  return failed;
+}
+
+void print_progress(const search::Search& s, const Observation& o, double elapsed, double utilisation, long budget,
+                    const char* prefix = "") {
+  auto best = s.best();
+  std::string objective = o.objective ? std::to_string(*o.objective) : "failed (" + o.reason + ")";
+  std::printf("%s[trial %4" PRId64 "] objective %-14s best %-12s elapsed %8.1f s  utilisation %5.1f%%  (%zu/%ld done)\n",
+              prefix, o.id, objective.c_str(), best ? std::to_string(*best->objective).c_str() : "-", elapsed,
+              100.0 * utilisation, s.observations().size(), budget);
+  std::fflush(stdout);
+}
+
+bool budget_left(const search::Search& s, const SchedulerOptions& o, long dispatched_extra, Clock::time_point start) {
+  if (o.max_evaluations > 0 && long(s.observations().size()) + dispatched_extra >= o.max_evaluations) return false;
+  if (o.max_seconds > 0 && seconds_since(start) >= o.max_seconds) return false;
+  return true;
+}
+
+void check_budget(const SchedulerOptions& o) {
+  KYPER_REQUIRE(o.max_evaluations > 0 || o.max_seconds > 0,
+                "scheduler: set a budget (max_evaluations and/or max_seconds), or the search never ends");
+  KYPER_REQUIRE(o.trial_timeout >= 0, "scheduler: trial_timeout must be >= 0");
+}
+
+TrialContext make_context(std::int64_t id, int rank, const SchedulerOptions& o) {
+  TrialContext c;
+  c.trial_id = id, c.rank = rank, c.output_dir = o.output_dir, c.timeout_seconds = o.trial_timeout;
+  c.start = Clock::now();
+  return c;
+}
+
+// Asks for one trial, runs it in this process and tells its result; the checkpoint is written
+// after the ask (ids handed out are never reused after a kill) and after the tell.
+struct LocalTrial {
+  search::Trial trial;
+  TrialOutcome outcome;
+  Result result;
+  double seconds = 0;
+};
+
+LocalTrial run_local_trial(search::Search& s, const TrialFunction& function, const SchedulerOptions& options,
+                           int rank, const std::string& checkpoint) {
+  LocalTrial local;
+  local.trial = s.ask(1).front();
+  write_checkpoint(s, checkpoint);
+  TrialContext context = make_context(local.trial.id, rank, options);
+  const double wall_start = search::now_seconds();
+  local.outcome = run_trial_guarded(function, local.trial.config, context);
+  local.seconds = context.elapsed();
+  Result& r = local.result;
+  static_cast<search::Outcome&>(r) = local.outcome;
+  r.trial_id = local.trial.id;
+  r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
+  s.tell(r);
+  write_checkpoint(s, checkpoint);
+  return local;
+}
+
+SearchSummary summarize(const search::Search& s, long resumed, double seconds, double utilisation, int ranks) {
+  SearchSummary summary;
+  summary.finished = long(s.observations().size());
+  summary.failed = count_failed(s);
+  summary.resumed = resumed;
+  summary.best = s.best();
+  summary.seconds = seconds;
+  summary.utilisation = utilisation;
+  summary.ranks = ranks;
+  return summary;
+}
+
+}  // namespace
+
+SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options) {
+  check_budget(options);
+  Output out = open_output(s, options, "");
+  const auto start = Clock::now();
+  double busy = 0;
+  while (budget_left(s, options, 0, start)) {
+    busy += run_local_trial(s, trial, options, 0, out.checkpoint_path).seconds;
+    if (options.verbose)
+      print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
+                     options.max_evaluations);
+  }
+  const double seconds = seconds_since(start);
+  return summarize(s, out.resumed, seconds, seconds > 0 ? busy / seconds : 0, 1);
+}
+
+#if KYPER_HAS_MPI
+namespace {
+constexpr int kTagWork = 101, kTagResult = 102, kTagStop = 103, kTagShare = 104;
+
+std::vector<char> receive(MPI_Comm comm, const MPI_Status& probed) {
+  int count = 0;
+  MPI_Get_count(&probed, MPI_CHAR, &count);
+  std::vector<char> buffer(count);
+  MPI_Recv(buffer.data(), count, MPI_CHAR, probed.MPI_SOURCE, probed.MPI_TAG, comm, MPI_STATUS_IGNORE);
+  return buffer;
+}
+
+// Non-blocking sends whose buffers stay alive until MPI is done with them.
+class SendQueue {
+ public:
+  void send(std::vector<char> bytes, int to, int tag, MPI_Comm comm) {
+    items_.push_back({std::move(bytes), MPI_REQUEST_NULL});
+    auto& item = items_.back();
+    MPI_Isend(item.bytes.data(), int(item.bytes.size()), MPI_CHAR, to, tag, comm, &item.request);
+    reap();
+  }
+  void reap() {
+    for (auto it = items_.begin(); it != items_.end();) {
+      int done = 0;
+      MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
+      it = done ? items_.erase(it) : std::next(it);
+    }
+  }
+  void wait_all() {
+    for (auto& item : items_) MPI_Wait(&item.request, MPI_STATUS_IGNORE);
+    items_.clear();
+  }
+
+ private:
+  struct Item {
+    std::vector<char> bytes;
+    MPI_Request request;
+  };
+  std::list<Item> items_;
+};
+
+// Polls for a message without spinning a core: ranks are often oversubscribed.
+bool poll(MPI_Comm comm, int source, int tag, MPI_Status* status) {
+  int flag = 0;
+  MPI_Iprobe(source, tag, comm, &flag, status);
+  if (!flag) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  return flag != 0;
+}
+
+SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI_Comm comm, int size) {
+  Output out = open_output(s, options, "");
+  const auto start = Clock::now();
+  std::vector<int> idle;
+  for (int w = size - 1; w >= 1; --w) idle.push_back(w);
+  std::map<int, std::int64_t> in_flight;
+  SendQueue sends;
+  double busy_total = 0;
+  while (true) {
+    // 1. Take every result that has arrived (tell writes its results.csv row).
+    long told = 0;
+    while (true) {
+      MPI_Status status;
+      int flag = 0;
+      MPI_Iprobe(MPI_ANY_SOURCE, kTagResult, comm, &flag, &status);
+      if (!flag) break;
+      std::vector<char> bytes = receive(comm, status);
+      Reader r(bytes);
+      double busy = 0;
+      Result result = read_outcome(r, &busy);
+      busy_total += busy;
+      in_flight.erase(status.MPI_SOURCE);
+      idle.push_back(status.MPI_SOURCE);
+      s.tell(result);
+      ++told;
+    }
+    // 2. Hand work to every idle worker with one ask (one surrogate fit for all of them; batch-aware
+    //    strategies such as qUCB / constant liar spread the points). The checkpoint is written
+    //    before the sends, so ids handed out are never reused after a kill.
+    long can_start = 0;
+    while (can_start < long(idle.size()) && budget_left(s, options, long(in_flight.size()) + can_start, start)) ++can_start;
+    if (can_start > 0) {
+      std::vector<search::Trial> trials = s.ask(int(can_start));
+      write_checkpoint(s, out.checkpoint_path);
+      for (search::Trial& t : trials) {
+        const int worker = idle.back();
+        idle.pop_back();
+        Writer w;
+        w.pod(t.id);
+        write_values(w, t.config);
+        sends.send(std::move(w.bytes()), worker, kTagWork, comm);
+        in_flight[worker] = t.id;
+      }
+    } else if (told > 0) {
+      write_checkpoint(s, out.checkpoint_path);
+    }
+    // 3. Bookkeeping after the workers have their next trial.
+    if (told > 0 && options.verbose) {
+      const double elapsed = seconds_since(start);
+      const auto& obs = s.observations();
+      for (size_t i = obs.size() - size_t(told); i < obs.size(); ++i)
+        print_progress(s, obs[i], elapsed, busy_total / std::max(1e-9, elapsed * (size - 1)), options.max_evaluations);
+    }
+    sends.reap();
+    if (in_flight.empty()) break;
+    if (told == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  for (int w = 1; w < size; ++w) sends.send({}, w, kTagStop, comm);
+  sends.wait_all();
+  const double seconds = seconds_since(start);
+  // Utilisation from the workers' own clocks: busy time / time from start to their stop.
+  std::vector<double> worker_stats(2 * size, 0.0);
+  double mine[2] = {0, 0};
+  MPI_Gather(mine, 2, MPI_DOUBLE, worker_stats.data(), 2, MPI_DOUBLE, 0, comm);
+  double busy = 0, wall = 0;
+  for (int w = 1; w < size; ++w) busy += worker_stats[2 * w], wall += worker_stats[2 * w + 1];
+  return summarize(s, out.resumed, seconds, wall > 0 ? busy / wall : 0, size);
+}
+
+void run_worker(const search::Space& space, const TrialFunction& trial, const SchedulerOptions& options, MPI_Comm comm,
+                int rank) {
+  const auto start = Clock::now();
+  double busy = 0;
+  while (true) {
+    MPI_Status status;
+    if (!poll(comm, 0, MPI_ANY_TAG, &status)) continue;
+    std::vector<char> bytes = receive(comm, status);
+    if (status.MPI_TAG == kTagStop) break;
+    Reader r(bytes);
+    const auto id = r.pod<std::int64_t>();
+    search::Configuration config = read_values(r, space);
+    TrialContext context = make_context(id, rank, options);
+    const double wall_start = search::now_seconds();
+    TrialOutcome outcome = run_trial_guarded(trial, config, context);
+    const double trial_busy = context.elapsed();
+    busy += trial_busy;
+    Writer w;
+    write_outcome(w, id, outcome, wall_start, search::now_seconds(), trial_busy);
+    MPI_Send(w.bytes().data(), int(w.bytes().size()), MPI_CHAR, 0, kTagResult, comm);
+  }
+  double mine[2] = {busy, seconds_since(start)};
+  MPI_Gather(mine, 2, MPI_DOUBLE, nullptr, 2, MPI_DOUBLE, 0, comm);
+}
+
+// Every rank: its own search on its share of the budget; results go to every other rank.
+SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options,
+                                MPI_Comm comm, int rank, int size) {
+  KYPER_REQUIRE(s.options().id_stride == size && s.options().id_offset == rank,
+                "decentralized search on rank " << rank << " needs SearchOptions id_offset = rank and id_stride = "
+                                                << size << " (trial ids must not clash across ranks)");
+  Output out = open_output(s, options, ".rank" + std::to_string(rank));
+  // Share of the evaluation budget: equal parts, the first ranks take the remainder.
+  SchedulerOptions mine = options;
+  if (options.max_evaluations > 0) {
+    long own_done = 0;
+    for (const auto& o : s.observations()) own_done += (o.id % size == rank);
+    const long share = options.max_evaluations / size + (rank < options.max_evaluations % size ? 1 : 0);
+    mine.max_evaluations = long(s.observations().size()) - own_done + share;  // foreign rows count too
+  }
+  const auto start = Clock::now();
+  SendQueue sends;
+  long sent = 0, received = 0, own = 0;
+  double busy = 0;
+  auto drain = [&] {
+    int flag = 1;
+    while (flag) {
+      MPI_Status status;
+      MPI_Iprobe(MPI_ANY_SOURCE, kTagShare, comm, &flag, &status);
+      if (!flag) break;
+      std::vector<char> bytes = receive(comm, status);
+      Reader r(bytes);
+      double unused = 0;
+      Result result = read_outcome(r, &unused);
+      Observation o;
+      static_cast<search::Outcome&>(o) = result;
+      o.id = result.trial_id;
+      o.timestamp_start = result.timestamp_start, o.timestamp_end = result.timestamp_end;
+      o.config = read_values(r, s.space());
+      s.warm_start({o});
+      ++received;
+      mine.max_evaluations += mine.max_evaluations > 0 ? 1 : 0;  // others' trials do not use my share
+    }
+  };
+  while (true) {
+    drain();
+    if (!budget_left(s, mine, 0, start)) break;
+    LocalTrial local = run_local_trial(s, trial, options, rank, out.checkpoint_path);
+    busy += local.seconds;
+    ++own;
+    Writer w;
+    write_outcome(w, local.trial.id, local.outcome, local.result.timestamp_start, local.result.timestamp_end,
+                  local.seconds);
+    write_values(w, local.trial.config);
+    for (int other = 0; other < size; ++other)
+      if (other != rank) sends.send(w.bytes(), other, kTagShare, comm), ++sent;
+    if (options.verbose) {
+      char prefix[32];
+      std::snprintf(prefix, sizeof prefix, "[rank %d] ", rank);
+      print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
+                     options.max_evaluations, prefix);
+    }
+  }
+  const double wall = seconds_since(start);
+  // Deliver everything still in flight: each rank expects exactly what the others sent it.
+  std::vector<long> own_counts(size);
+  MPI_Allgather(&own, 1, MPI_LONG, own_counts.data(), 1, MPI_LONG, comm);
+  long expected = 0;
+  for (int r = 0; r < size; ++r) expected += r == rank ? 0 : own_counts[r];
+  while (received < expected) {
+    MPI_Status status;
+    if (poll(comm, MPI_ANY_SOURCE, kTagShare, &status)) {
+      (void)status;
+      drain();
+    }
+  }
+  sends.wait_all();
+  double stats[2] = {busy, wall}, totals[2] = {0, 0};
+  MPI_Allreduce(stats, totals, 2, MPI_DOUBLE, MPI_SUM, comm);
+  // Rank 0 merges the per-rank tables into results.csv once every rank has flushed its own.
+  MPI_Barrier(comm);
+  if (rank == 0) {
+    const std::string merged = (fs::path(options.output_dir) / "results.csv").string();
+    search::ResultsTable table(merged, s.space(), options.metadata_keys, false);
+    for (const auto& o : s.observations()) table.append(o);
+  }
+  return summarize(s, out.resumed, seconds_since(start), totals[1] > 0 ? totals[0] / totals[1] : 0, size);
+}
+}  // namespace
+
+SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options,
+                         MPI_Comm comm) {
+  check_budget(options);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  if (options.decentralized) return run_decentralized(s, trial, options, comm, rank, size);
+  if (size == 1) return run_search(s, trial, options);
+  if (rank == 0) return run_master(s, options, comm, size);
+  run_worker(s.space(), trial, options, comm, rank);
+  return summarize(s, 0, 0, 0, size);
+}
+#endif
+
+}  // namespace kyper

@@ -1,0 +1,221 @@
+#include <kyper/search_job.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+
+#include <kyper/csv.hpp>
+#include <kyper/error.hpp>
+#include <kyper/json.hpp>
+#include <kyper/search/random_search.hpp>
+
+namespace kyper {
+
+namespace fs = std::filesystem;
+namespace rj = json::rj;
+
+namespace {
+
+// The steps of load_search_job, one section of the job file each.
+
+Task read_task(const JsonObject& top) {
+  const std::string task = top.text("task", "regression");
+  if (task == "regression") return Task::Regression;
+  if (task == "gaussian_regression") return Task::GaussianRegression;
+  if (task == "classification") return Task::Classification;
+  KYPER_FAIL(top.key("task") << " must be regression, gaussian_regression or classification, got '" << task << "'");
+}
+
+// "dataset": reads the CSV, splits it, and for classification counts the classes.
+void read_dataset(const JsonObject& top, const std::function<std::string(const std::string&)>& resolve,
+                  TrainingProblem& problem) {
+  const JsonObject data = top.object("dataset", {"path", "features", "targets", "validation_fraction", "split_seed",
+                                          "feature_scaler", "target_scaler"});
+  const std::string csv_path = resolve(data.text("path", ""));
+  KYPER_REQUIRE(!csv_path.empty() && data.has("path"), data.key("path") << " is missing");
+  const auto targets = data.text_or_texts("targets");
+  KYPER_REQUIRE(!targets.empty(), data.key("targets") << " must name at least one column");
+  Dataset all = select(read_csv(csv_path), data.text_or_texts("features"), targets);
+  const double fraction = data.number("validation_fraction", 0.2, 0.01, 0.9);
+  Split split_data = split(all, fraction, std::uint64_t(data.integer("split_seed", 0, 0, 1L << 40)));
+  problem.train = std::move(split_data.train);
+  problem.validation = std::move(split_data.validation);
+  problem.feature_scaling = data.checked("feature_scaler", [&] { return parse_scaler_kind(data.text("feature_scaler", "standard")); });
+  problem.target_scaling = data.checked("target_scaler", [&] { return parse_scaler_kind(data.text("target_scaler", "standard")); });
+  if (problem.task == Task::Classification) {
+    KYPER_REQUIRE(targets.size() == 1, data.key("targets") << ": classification takes one label column");
+    double max_label = 0;
+    for (float y : all.targets) {
+      KYPER_REQUIRE(y >= 0 && y == std::floor(y), csv_path << ": column '" << targets[0]
+                                                            << "' holds a label that is not a non-negative integer (" << y << ")");
+      max_label = std::max<double>(max_label, y);
+    }
+    problem.classes = int(max_label) + 1;
+    KYPER_REQUIRE(problem.classes >= 2, csv_path << ": column '" << targets[0] << "' has a single class");
+  }
+}
+
+Objective read_objective(const JsonObject& top, Task task) {
+  const std::string objective = top.text("objective", task == Task::Classification ? "val_accuracy" : "neg_val_loss");
+  if (objective == "neg_val_loss") return Objective::NegativeValidationLoss;
+  if (objective == "val_r2" && task != Task::Classification) return Objective::ValidationR2;
+  if (objective == "val_accuracy" && task == Task::Classification) return Objective::ValidationAccuracy;
+  KYPER_FAIL(top.key("objective") << " must be neg_val_loss, val_r2 (regression) or val_accuracy (classification), got '" << objective << "'");
+}
+
+// "model" and "training": the defaults for what the space does not set.
+void read_model_and_training(const JsonObject& top, TrainingProblem& problem) {
+  if (top.has("model")) {
+    const JsonObject m = top.object("model", {"num_layers", "units", "activation", "dropout"});
+    problem.model.num_layers = int(m.integer("num_layers", 2, 0, 64));
+    problem.model.units = int(m.integer("units", 32, 1, 1 << 16));
+    problem.model.activation = m.checked("activation", [&] { return parse_activation(m.text("activation", "relu")); });
+    problem.model.dropout = m.number("dropout", 0, 0, 0.99);
+  }
+  TrainConfig& t = problem.training;
+  t.loss = problem.task == Task::Classification ? Loss::SoftmaxCrossEntropy
+           : problem.task == Task::GaussianRegression ? Loss::GaussianNLL : Loss::MSE;
+  t.epochs = 30, t.patience = 5;
+  if (top.has("training")) {
+    const JsonObject s = top.object("training", {"epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
+                                          "momentum", "patience", "clip_norm", "schedule", "seed", "save_models", "loss"});
+    t.epochs = int(s.integer("epochs", t.epochs, 1, 1000000));
+    t.batch_size = int(s.integer("batch_size", t.batch_size, 1, 1 << 24));
+    t.optimizer.learning_rate = s.number("learning_rate", t.optimizer.learning_rate, 1e-12, 10);
+    t.optimizer.kind = s.checked("optimizer", [&] { return parse_optimizer(s.text("optimizer", "adam")); });
+    t.optimizer.weight_decay = s.number("weight_decay", 0, 0, 10);
+    t.optimizer.momentum = s.number("momentum", 0, 0, 0.999);
+    t.patience = int(s.integer("patience", t.patience, 0, 1000000));
+    t.optimizer.clip_norm = s.number("clip_norm", 0, 0, 1e9);
+    t.optimizer.schedule.kind = s.checked("schedule", [&] { return parse_schedule(s.text("schedule", "constant")); });
+    t.seed = std::uint64_t(s.integer("seed", 0, 0, 1L << 40));
+    problem.save_models = s.boolean("save_models", true);
+    if (s.has("loss")) t.loss = s.checked("loss", [&] { return parse_loss(s.text("loss", "")); });
+  }
+}
+
+// "architecture" (NAS) and "space": the architecture's arch_<node> parameters come first, then the
+// hyperparameters of "space" (optional with an architecture).
+search::Space read_spaces(const JsonObject& top, const std::string& path, TrainingProblem& problem) {
+  search::Space job_space;
+  if (const rj::Value* architecture = top.get("architecture")) {
+    auto arch = std::make_shared<nas::ArchitectureSpace>(
+        nas::ArchitectureSpace::from_json(json::to_text(*architecture), path, "architecture"));
+    if (arch->inputs() == 0 || arch->outputs() == 0)
+      arch->set_io(arch->inputs() ? arch->inputs() : int(problem.train.num_features()),
+                   arch->outputs() ? arch->outputs() : output_width(problem));
+    KYPER_REQUIRE(arch->inputs() == int(problem.train.num_features()) && arch->outputs() == output_width(problem),
+                  top.key("architecture") << " takes " << arch->inputs() << " inputs and gives " << arch->outputs()
+                                            << " outputs, the dataset and task need " << problem.train.num_features()
+                                            << " and " << output_width(problem));
+    problem.architecture = arch;
+    job_space = arch->search_space();
+  }
+  const rj::Value* space = top.get("space");
+  KYPER_REQUIRE(space || problem.architecture, top.key("space") << " is missing");
+  if (space) {
+    const search::Space hyper = search::Space::from_json(json::to_text(*space), path, "space");
+    top.checked("space", [&] {
+      for (const auto& parameter : hyper.parameters()) job_space.add(parameter);
+      for (const auto& c : hyper.conditions()) job_space.add_condition(c.child, c.parent, c.values);
+      for (const auto& f : hyper.forbidden()) job_space.add_forbidden(f);
+      check_training_space(job_space, problem.architecture.get());
+      return 0;
+    });
+  }
+
+  return job_space;
+}
+
+// "search": the algorithm and its options.
+void read_search(const JsonObject& top, const std::string& path, bool has_architecture, SearchJob& job) {
+  // An absent "search" reads as an empty one; `no_search` must outlive `s`, which refers to it.
+  const rj::Value no_search(rj::kObjectType);
+  const rj::Value* search_value = top.get("search");
+  JsonObject s(search_value ? *search_value : no_search, path, "search",
+               {"algorithm", "surrogate", "acquisition", "kappa", "kappa_decay", "initial_points", "liar", "seed",
+                "mode", "population_size", "sample_size", "minimize"});
+  job.algorithm = s.text("algorithm", "cbo");
+  KYPER_REQUIRE(job.algorithm == "cbo" || job.algorithm == "random" || job.algorithm == "evolution" ||
+                    job.algorithm == "agebo",
+                s.key("algorithm") << " must be cbo, random, evolution or agebo, got '" << job.algorithm << "'");
+  KYPER_REQUIRE(job.algorithm != "agebo" || has_architecture,
+                s.key("algorithm") << ": agebo evolves an architecture; the job needs an \"architecture\" section");
+  job.cbo.surrogate = s.text("surrogate", job.cbo.surrogate);
+  KYPER_REQUIRE(job.cbo.surrogate == "ET" || job.cbo.surrogate == "RF" || job.cbo.surrogate == "GP",
+                s.key("surrogate") << " must be ET, RF or GP, got '" << job.cbo.surrogate << "'");
+  job.cbo.acquisition = s.text("acquisition", job.cbo.acquisition);
+  KYPER_REQUIRE(job.cbo.acquisition == "UCB" || job.cbo.acquisition == "LCB" || job.cbo.acquisition == "EI" ||
+                    job.cbo.acquisition == "PI",
+                s.key("acquisition") << " must be UCB, LCB, EI or PI, got '" << job.cbo.acquisition << "'");
+  job.cbo.kappa = s.number("kappa", job.cbo.kappa, 0, 100);
+  job.cbo.kappa_decay = s.number("kappa_decay", job.cbo.kappa_decay, 0, 1);
+  job.cbo.initial_points = int(s.integer("initial_points", job.cbo.initial_points, 1, 100000));
+  job.cbo.liar = s.text("liar", job.cbo.liar);
+  job.evolution.population_size = int(s.integer("population_size", job.evolution.population_size, 2, 1000000));
+  job.evolution.sample_size = int(s.integer("sample_size", job.evolution.sample_size, 1, job.evolution.population_size));
+  job.search_options.seed = std::uint64_t(s.integer("seed", 0, 0, 1L << 40));
+  job.search_options.maximize = !s.boolean("minimize", false);
+  const std::string mode = s.text("mode", "centralized");
+  KYPER_REQUIRE(mode == "centralized" || mode == "decentralized",
+                s.key("mode") << " must be centralized or decentralized, got '" << mode << "'");
+  job.scheduler.decentralized = mode == "decentralized";
+}
+
+// "budget".
+void read_budget(const JsonObject& top, SchedulerOptions& scheduler) {
+  const JsonObject b = top.object("budget", {"evaluations", "seconds", "trial_timeout"});
+  scheduler.max_evaluations = b.integer("evaluations", 0, 0, 1L << 40);
+  scheduler.max_seconds = b.number("seconds", 0, 0, 1e9);
+  scheduler.trial_timeout = b.number("trial_timeout", 0, 0, 1e9);
+  KYPER_REQUIRE(scheduler.max_evaluations > 0 || scheduler.max_seconds > 0,
+                b.key("") << " needs evaluations and/or seconds");
+}
+
+}  // namespace
+
+SearchJob load_search_job(const std::string& path) {
+  const rj::Document doc = json::parse_file(path, "search config");
+  const fs::path folder = fs::path(path).parent_path();
+  auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (folder / p).lexically_normal().string(); };
+
+  // Users have always seen "key ''" here; JsonObject alone would say "<file> must be an object".
+  KYPER_REQUIRE(doc.IsObject(), path << ": key '' must be an object");
+  const JsonObject top(doc, path, "",
+                       {"dataset", "task", "objective", "model", "training", "architecture", "space", "search", "budget", "output"});
+  SearchJob job;
+  job.config_path = path;
+  auto problem = std::make_shared<TrainingProblem>();
+  problem->task = read_task(top);
+  read_dataset(top, resolve, *problem);
+  problem->objective = read_objective(top, problem->task);
+  read_model_and_training(top, *problem);
+  job.space = read_spaces(top, path, *problem);
+  read_search(top, path, problem->architecture != nullptr, job);
+  read_budget(top, job.scheduler);
+  job.scheduler.output_dir = resolve(top.text("output", "kyper-output"));
+  job.scheduler.metadata_keys = {"val_loss", "epochs", "train_seconds", "parameters", "status", "model_path"};
+  if (problem->architecture) job.scheduler.metadata_keys.insert(job.scheduler.metadata_keys.begin(), "architecture");
+  job.problem = std::move(problem);
+  return job;
+}
+
+std::unique_ptr<search::Search> make_search(const SearchJob& job, int rank, int size) {
+  search::SearchOptions options = job.search_options;
+  if (job.scheduler.decentralized) {
+    options.seed = rank_seed(options.seed, rank);
+    options.id_offset = rank, options.id_stride = size;
+  }
+  if (job.algorithm == "random") return std::make_unique<search::RandomSearch>(job.space, options);
+  if (job.algorithm == "evolution") return std::make_unique<search::AgingEvolution>(job.space, options, job.evolution);
+  if (job.algorithm == "agebo") {
+    std::vector<std::string> evolved;
+    for (const auto& node : job.problem->architecture->dimension_names())
+      evolved.push_back(nas::ArchitectureSpace::parameter_name(node));
+    return std::make_unique<search::AgEBO>(job.space, evolved, options, job.evolution, job.cbo);
+  }
+  return std::make_unique<search::CBO>(job.space, options, job.cbo);
+}
+
+}  // namespace kyper

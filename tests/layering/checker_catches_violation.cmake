@@ -1,0 +1,11 @@
+# Copies the layer folders, adds an upward include to the search layer, and expects the checker to fail on it.
+file(REMOVE_RECURSE ${WORK_DIR})
+foreach(folder base kernels search uq src)
+  file(COPY ${SOURCE_DIR}/${folder} DESTINATION ${WORK_DIR})
+endforeach()
+file(APPEND ${WORK_DIR}/search/space.cpp "\n#include <kyper/network.hpp>\n")
+execute_process(COMMAND ${PYTHON} ${CHECKER} ${WORK_DIR} RESULT_VARIABLE status OUTPUT_VARIABLE output)
+if(status EQUAL 0 OR NOT output MATCHES "search/space.cpp: layer 'search' includes <kyper/network.hpp> of layer 'core'")
+  message(FATAL_ERROR "the layering checker missed an upward include:\n${output}")
+endif()
+message(STATUS "the checker caught it: ${output}")

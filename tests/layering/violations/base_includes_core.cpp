@@ -1,0 +1,2 @@
+// Must NOT compile: the base layer sees no other Kyper layer.
+#include <kyper/graph.hpp>

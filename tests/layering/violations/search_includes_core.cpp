@@ -1,0 +1,2 @@
+// Must NOT compile: the search layer may not see the training core.
+#include <kyper/model.hpp>

@@ -1,0 +1,2 @@
+// Must NOT compile: uq may not see the orchestration above it.
+#include <kyper/builtin_trial.hpp>

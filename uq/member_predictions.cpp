@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <kyper/error.hpp>
+#include <kyper/text.hpp>
 
 namespace kyper::uq {
 
@@ -13,12 +14,6 @@ constexpr double kPi = 3.14159265358979323846;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 bool is_gaussian(const Predictions& p) {
@@ -45,7 +40,7 @@ int label_of(float value, long row, int classes) {
 PredictionKind kind_of(const Predictions& p) {
   if (is_gaussian(p)) return PredictionKind::Gaussian;
   if (is_softmax(p) || is_sigmoid(p)) return PredictionKind::Classes;
-  KYPER_FAIL("predictions with columns [" << joined(p.columns)
+  KYPER_FAIL("predictions with columns [" << join(p.columns)
                                           << "] are not a distribution: ensembles with uncertainty need models "
                                              "trained with task gaussian_regression (mean and variance) or "
                                              "classification");
@@ -70,8 +65,8 @@ void MemberPredictions::add(const Predictions& p, double weight) {
     kind = k, rows = p.rows, outputs = width, names = member_names;
   } else {
     KYPER_REQUIRE(k == kind && member_names == names && p.rows == rows,
-                  "ensemble member " << members << " predicts [" << joined(member_names) << "] for " << p.rows
-                                     << " rows, the first member [" << joined(names) << "] for " << rows << " rows");
+                  "ensemble member " << members << " predicts [" << join(member_names) << "] for " << p.rows
+                                     << " rows, the first member [" << join(names) << "] for " << rows << " rows");
   }
   const size_t cols = p.columns.size();
   for (long r = 0; r < rows; ++r)

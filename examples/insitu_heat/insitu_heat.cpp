@@ -3,7 +3,8 @@
 // position -> u^{n+K}) straight from the device field into device views, tunes a Gaussian-head MLP
 // with Kyper's scheduler on a sub-communicator, and then advances K steps at a time with the
 // surrogate wherever its predicted standard deviation is small, falling back to the solver where
-// it is not. No field is copied to the host: only scalars (errors, max std) cross at the edges.
+// it is not. The tuned surrogate is saved as a model file, loaded back and served from the device
+// (kyper::DeviceModel). No field is copied to the host: only scalars (errors, max std) cross.
 //   insitu_heat [--grid N] [--evaluations E] [--max-rmse R] [--max-std S]
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,8 @@
 
 #include <Kokkos_Core.hpp>
 #include <kyper/kernels/math.hpp>
+#include <kyper/device_model.hpp>
+#include <kyper/model.hpp>
 #include <kyper/runtime.hpp>
 #include <kyper/scheduler.hpp>
 #include <kyper/search/cbo.hpp>
@@ -176,23 +179,32 @@ int main(int argc, char** argv) {
     MPI_Bcast(best, 4, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     const kyper::Activation acts[3] = {kyper::Activation::Tanh, kyper::Activation::Gelu, kyper::Activation::Relu};
 
-    // 3. Every rank trains the best configuration on its own data ...
+    // 3. Every rank trains the best configuration on its own data, keeps it as a model file (what
+    //    a restart or a later run would load) and loads it onto the device to serve it.
     kyper::Network<float> net(surrogate_graph(int(best[2]), int(best[1]), acts[int(best[3])]), 7);
-    kyper::Trainer<float> trainer(net, surrogate_training(best[0], 256));
+    const kyper::TrainConfig final_config = surrogate_training(best[0], 256);
+    kyper::Trainer<float> trainer(net, final_config);
     trainer.fit(x_train, y_train, x_val, y_val);
+    std::vector<std::string> feature_names;
+    for (int f = 0; f < kFeatures - 2; ++f) feature_names.push_back("u" + std::to_string(f));
+    feature_names.insert(feature_names.end(), {"x", "y"});
+    const std::string model_path = options.output_dir + "/surrogate.rank" + std::to_string(rank) + ".kyper";
+    std::filesystem::create_directories(options.output_dir);
+    kyper::Model::from_network(net, final_config, feature_names, {"u_next"}).save(model_path);
+    const kyper::Model saved = kyper::Model::load(model_path);
+    kyper::DeviceModel<Exec> surrogate(saved, Exec(), points);
 
     // 4. ... and advances the simulation with it where it is confident. Each macro step: predict
-    //    u^{n+K} (mean and std) on the device, compare with the solver (for the report), and keep
-    //    the surrogate's field where the largest std is below the threshold.
-    net.reserve(points);
-    const float floor = 1e-7f;
+    //    u^{n+K} (mean and variance) on the device from device views, compare with the solver (for
+    //    the report), and keep the surrogate's field where the largest std is below the threshold.
+    Kokkos::View<float**, Kokkos::LayoutLeft, Exec::memory_space> features("insitu::features", points, kFeatures);
+    Kokkos::View<float**, Kokkos::LayoutLeft, Exec::memory_space> out("insitu::prediction", points, 2);
     const double std_threshold = max_std_allowed;
     int skipped = 0, macro_steps = 6;
     double worst_rmse = 0;
     for (int m = 0; m < macro_steps; ++m) {
-      pack_features(heat.u, n, net.input(points), 0);
-      net.forward(points, false);
-      auto out = net.output(points);
+      pack_features(heat.u, n, features, 0);
+      surrogate.predict(features, out);  // columns: mean, variance
       Heat reference = heat;  // shallow copy of views; step() swaps its own handles
       Field truth("insitu::truth", n + 2 * kHalo, n + 2 * kHalo);
       Kokkos::deep_copy(truth, heat.u);  // device-to-device
@@ -208,7 +220,7 @@ int main(int argc, char** argv) {
                               }, sq);
       Kokkos::parallel_reduce("insitu::max_std", Kokkos::RangePolicy<Exec>(0, long(points)),
                               KOKKOS_LAMBDA(long p, double& m_std) {
-                                const double s = kyper::kmath::sqrt(double(kyper::gaussian_variance(out(p, 1), floor)));
+                                const double s = kyper::kmath::sqrt(double(out(p, 1)));
                                 m_std = s > m_std ? s : m_std;
                               }, Kokkos::Max<double>(max_std));
       const double rmse = std::sqrt(sq / points);

@@ -54,6 +54,22 @@ Model::Model(GraphSpec graph, TrainConfig config, uint64_t seed, ScalerKind feat
       target_scaler_(is_classification(config.loss) ? ScalerKind::none : target_scaling),
       network_(std::make_unique<Net>(graph_, seed)) {}
 
+Model Model::from_network(const Net& network, const TrainConfig& config, std::vector<std::string> feature_names,
+                          std::vector<std::string> target_names) {
+  const std::size_t targets = std::size_t(network.output_width()) / (config.loss == Loss::GaussianNLL ? 2 : 1);
+  KYPER_REQUIRE(feature_names.size() == std::size_t(network.input_width()),
+                "Model::from_network: " << feature_names.size() << " feature names for " << network.input_width() << " inputs");
+  KYPER_REQUIRE(is_classification(config.loss) || target_names.size() == targets,
+                "Model::from_network: " << target_names.size() << " target names for " << targets << " targets");
+  Model model(network.spec(), config, 0, ScalerKind::none, ScalerKind::none);
+  model.network_->set_parameters(network.get_parameters());
+  model.feature_scaler_ = Scaler::identity(feature_names.size());
+  model.target_scaler_ = Scaler::identity(is_classification(config.loss) ? target_names.size() : targets);
+  model.feature_names_ = std::move(feature_names);
+  model.target_names_ = std::move(target_names);
+  return model;
+}
+
 Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;

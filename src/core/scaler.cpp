@@ -19,6 +19,14 @@ const EnumNames<ScalerKind> kScalerNames("scaler", {{ScalerKind::none, "none"},
 ScalerKind parse_scaler_kind(const std::string& name) { return kScalerNames.parse(name); }
 const char* to_string(ScalerKind kind) { return kScalerNames.name(kind); }
 
+Scaler Scaler::identity(std::size_t cols) {
+  Scaler s(ScalerKind::none);
+  s.offset_.assign(cols, 0.0);
+  s.scale_.assign(cols, 1.0);
+  s.fitted_ = true;
+  return s;
+}
+
 void Scaler::fit(const float* data, std::size_t rows, std::size_t cols) {
   KYPER_REQUIRE(rows > 0, "Scaler::fit: no rows to fit on");
   for (std::size_t r = 0; r < rows; ++r) {

@@ -291,6 +291,21 @@ TEST(Training, WithoutValidationTheBestValidationLossIsNaN) {
   EXPECT_DOUBLE_EQ(r.best_loss, lowest_train);
 }
 
+TEST(Training, LayoutLeftDataTrainsLikeLayoutRight) {
+  TrainConfig config;
+  config.epochs = 5, config.batch_size = 16, config.seed = 3;
+  const HostData d = sine(100, 4);
+  auto [x, y] = device<float>(d);
+  Kokkos::View<float**, Kokkos::LayoutLeft, Exec::memory_space> x_left("x_left", d.rows, 1), y_left("y_left", d.rows, 1);
+  Kokkos::deep_copy(x_left, x), Kokkos::deep_copy(y_left, y);
+  Network<float> right(make_mlp(1, {8}, 1, Activation::Tanh), 2), left(make_mlp(1, {8}, 1, Activation::Tanh), 2);
+  Trainer<float>(right, config).fit(x, y);
+  Trainer<float>(left, config).fit(training_data(x_left), training_data(y_left));
+  EXPECT_EQ(right.get_parameters(), left.get_parameters());
+  // A view that already is row-major is used as it is, not copied.
+  EXPECT_EQ(training_data(x).data(), x.data());
+}
+
 TEST(Training, DivergenceIsAStatusNotACrash) {
   Network<float> net(make_mlp(1, {16}, 1, Activation::Relu), 1);
   TrainConfig config;

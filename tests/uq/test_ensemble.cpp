@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <kyper/builtin_trial.hpp>
+#include <kyper/uq/device_ensemble.hpp>
 #include <kyper/uq/ensemble.hpp>
 #include <kyper/random_init_ensemble.hpp>
 #include <kyper/uq/scores.hpp>
@@ -123,6 +124,26 @@ TEST(Ensemble, CatalogueSelectionAndManifestRoundTrip) {
     EXPECT_NEAR(row[1], row[2] + row[3], 1e-5 * row[1]);
     EXPECT_LT(row[4], row[0]);
     EXPECT_GT(row[5], row[0]);
+  }
+
+  // The same ensemble on the execution space: features in a LayoutLeft device view (CUDA's
+  // default), mixture computed there in chunks of 10 rows, equal to the host table.
+  using Exec = Kokkos::DefaultExecutionSpace;
+  DeviceEnsemble<Exec> device(loaded, Exec(), 10);
+  ASSERT_EQ(device.output_width(), 4);
+  Kokkos::View<float**, Kokkos::LayoutLeft, Exec::memory_space> x("x", validation.rows(), 1);
+  Kokkos::View<double**, Kokkos::LayoutRight, Exec::memory_space> y("y", validation.rows(), 4);
+  auto x_host = Kokkos::create_mirror_view(x);
+  for (size_t r = 0; r < validation.rows(); ++r) x_host(r, 0) = validation.features[r];
+  Kokkos::deep_copy(x, x_host);
+  device.predict(x, y);
+  auto y_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
+  for (long r = 0; r < b.rows; ++r) {
+    const float* row = table.values.data() + r * 6;
+    EXPECT_NEAR(y_host(r, 0), row[0], 1e-5 * (1 + std::abs(row[0]))) << "row " << r;
+    EXPECT_NEAR(y_host(r, 1), row[1], 1e-5 * row[1]) << "row " << r;
+    EXPECT_NEAR(y_host(r, 2), row[2], 1e-5 * row[2]) << "row " << r;
+    EXPECT_NEAR(y_host(r, 3), row[3], 1e-5 * row[3] + 1e-12) << "row " << r;
   }
 }
 

@@ -7,7 +7,7 @@
 
 #include <kyper/kernels/math.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 enum class Activation : int { Identity = 0, Relu, Tanh, Sigmoid, Swish, Gelu, Elu };
 
@@ -83,4 +83,4 @@ void dispatch_activation(Activation act, F&& f) {
   }
 }
 
-}  // namespace kyper
+}  // namespace kyper::kernels

@@ -7,7 +7,7 @@
 #include <kyper/kernels/activation.hpp>
 #include <kyper/kernels/tile_gemm.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 // Multiply-adds per call above which KokkosBlas::gemm beats the tiled kernel (measured with
 // benchmarks/training; a layer of 256x256 at batch 256 is about 1.7e7).
@@ -15,6 +15,21 @@ constexpr double kDenseGemmThreshold = 4.0e6;
 
 inline bool dense_prefers_gemm(long batch, long in, long out) {
   return double(batch) * double(in) * double(out) >= kDenseGemmThreshold;
+}
+
+// KokkosBlas::gemm on the caller's execution space instance (its stream on a GPU). Kokkos-Kernels
+// before 4.0 has no overload taking an instance and runs on the default one, so there the call is
+// fenced on both sides to keep the order of the caller's instance.
+template <class ExecSpace, class A, class B, class C>
+void gemm_on(const ExecSpace& space, const char* trans_a, const char* trans_b, typename C::const_value_type alpha,
+             const A& a, const B& b, typename C::const_value_type beta, const C& c) {
+#if defined(KOKKOSKERNELS_VERSION) && KOKKOSKERNELS_VERSION >= 40000
+  KokkosBlas::gemm(space, trans_a, trans_b, alpha, a, b, beta, c);
+#else
+  space.fence();
+  KokkosBlas::gemm(trans_a, trans_b, alpha, a, b, beta, c);
+  ExecSpace().fence();
+#endif
 }
 
 template <class Scalar>
@@ -63,7 +78,7 @@ void dense_forward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> x
                    MatrixView<Scalar, ExecSpace> pre, MatrixView<Scalar, ExecSpace> out, Activation activation) {
   const int batch = x.extent(0), in = x.extent(1), units = w.extent(1);
   if (dense_prefers_gemm(batch, in, units)) {
-    KokkosBlas::gemm("N", "N", Scalar(1), x, w, Scalar(0), out);
+    gemm_on(space, "N", "N", Scalar(1), x, w, Scalar(0), out);
     dense_bias_activation(space, out, bias, pre, activation);
     return;
   }
@@ -135,7 +150,7 @@ void dense_backward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> 
   const int batch = x.extent(0), in = x.extent(1), units = w.extent(1);
   const bool gemm = dense_prefers_gemm(batch, in, units);
   if (gemm) {
-    KokkosBlas::gemm("T", "N", Scalar(1), x, d_pre, Scalar(0), dw);
+    gemm_on(space, "T", "N", Scalar(1), x, d_pre, Scalar(0), dw);
   } else {
     tile_gemm(space, "Kyper::Dense::weight_gradient", in, units, batch, x.data(), StridedOperand{1, in},
               d_pre.data(), units, StoreEpilogue<Scalar>{dw.data(), units});
@@ -143,7 +158,7 @@ void dense_backward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> 
   if (db.data()) column_sums(space, d_pre, db);
   if (!dx.data()) return;
   if (gemm) {
-    KokkosBlas::gemm("N", "T", Scalar(1), d_pre, w, Scalar(1), dx);
+    gemm_on(space, "N", "T", Scalar(1), d_pre, w, Scalar(1), dx);
     return;
   }
   transpose(space, w, w_transposed);
@@ -151,4 +166,4 @@ void dense_backward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> 
             w_transposed.data(), in, AccumulateEpilogue<Scalar>{dx.data(), in});
 }
 
-}  // namespace kyper
+}  // namespace kyper::kernels

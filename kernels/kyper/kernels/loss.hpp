@@ -9,7 +9,7 @@
 #include <kyper/kernels/activation.hpp>
 #include <kyper/kernels/types.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 enum class Loss : int { MSE = 0, MAE, GaussianNLL, SoftmaxCrossEntropy, BinaryCrossEntropy };
 
@@ -116,4 +116,4 @@ void loss_forward_backward(const ExecSpace& space, Loss loss, MatrixView<const S
   Kokkos::parallel_reduce("Kyper::Loss", RangeOf<ExecSpace>(space, 0, rows), functor, loss_sum);
 }
 
-}  // namespace kyper
+}  // namespace kyper::kernels

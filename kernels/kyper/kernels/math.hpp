@@ -4,7 +4,7 @@
 
 #include <Kokkos_Core.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 #if KOKKOS_VERSION >= 30600
 namespace kmath = ::Kokkos;
 #else
@@ -17,7 +17,7 @@ namespace kmath = ::Kokkos::Experimental;
 constexpr int TileRows = 4;
 constexpr int TileCols = 16;
 constexpr int TileSpare = TileCols;
-}  // namespace kyper
+}  // namespace kyper::kernels
 
 // Marks a loop over the TileCols lanes of a tile for SIMD on host compilers. Without it GCC fully
 // unrolls the tile and vectorizes the reduction loop instead, with gathers (several times slower).

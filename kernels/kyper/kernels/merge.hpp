@@ -7,7 +7,7 @@
 #include <kyper/kernels/activation.hpp>
 #include <kyper/kernels/types.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 template <Activation Act, class Scalar>
 struct ActivationForwardFunctor {
@@ -84,4 +84,4 @@ void dropout_backward(const ExecSpace& space, const Scalar* d_out, const Scalar*
                        KOKKOS_LAMBDA(const long idx) { d_in[idx] += d_out[idx] * mask[idx]; });
 }
 
-}  // namespace kyper
+}  // namespace kyper::kernels

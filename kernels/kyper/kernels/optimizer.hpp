@@ -6,7 +6,7 @@
 #include <kyper/kernels/math.hpp>
 #include <kyper/kernels/types.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 enum class OptimizerKind : int { SGD = 0, RMSprop, Adam, AdamW };
 
@@ -103,4 +103,4 @@ void optimizer_update(const ExecSpace& space, const OptimizerStep<Scalar>& step,
   }
 }
 
-}  // namespace kyper
+}  // namespace kyper::kernels

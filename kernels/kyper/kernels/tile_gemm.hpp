@@ -7,7 +7,7 @@
 #include <kyper/kernels/math.hpp>
 #include <kyper/kernels/types.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 struct StridedOperand {
   long row_stride;
@@ -82,4 +82,4 @@ struct AccumulateEpilogue {
   KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] += value; }
 };
 
-}  // namespace kyper
+}  // namespace kyper::kernels

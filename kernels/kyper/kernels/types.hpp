@@ -4,7 +4,7 @@
 
 #include <Kokkos_Core.hpp>
 
-namespace kyper {
+namespace kyper::kernels {
 
 template <class ExecSpace>
 using DeviceOf = Kokkos::Device<ExecSpace, typename ExecSpace::memory_space>;
@@ -23,4 +23,4 @@ using DeviceScalar = Kokkos::View<Scalar, DeviceOf<ExecSpace>>;
 template <class ExecSpace>
 using RangeOf = Kokkos::RangePolicy<ExecSpace, Kokkos::IndexType<long>>;
 
-}  // namespace kyper
+}  // namespace kyper::kernels

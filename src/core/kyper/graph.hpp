@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <kyper/kernels/activation.hpp>
+#include <kyper/kernels.hpp>
 
 namespace kyper {
 

@@ -28,6 +28,11 @@ class Model {
 
   Model(GraphSpec graph, TrainConfig config, uint64_t seed = 0, ScalerKind feature_scaling = ScalerKind::standard,
         ScalerKind target_scaling = ScalerKind::standard);
+  // A model around a network trained outside Model (e.g. by a Trainer on a simulation's device
+  // views, without scaling): its weights, identity scalers and the given column names, so it can
+  // be saved, loaded and served like any other (DeviceModel, kyper predict).
+  static Model from_network(const Net& network, const TrainConfig& config, std::vector<std::string> feature_names,
+                            std::vector<std::string> target_names);
   ~Model();
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
@@ -57,6 +62,9 @@ class Model {
   const std::vector<std::string>& feature_names() const { return feature_names_; }
   const std::vector<std::string>& target_names() const { return target_names_; }
   long parameter_count() const { return network_->parameter_count(); }
+  std::vector<float> parameters() const { return network_->get_parameters(); }
+  const Scaler& feature_scaler() const { return feature_scaler_; }
+  const Scaler& target_scaler() const { return target_scaler_; }
 
  private:
   struct File;

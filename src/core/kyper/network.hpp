@@ -11,8 +11,7 @@
 #include <Kokkos_Core.hpp>
 #include <kyper/error.hpp>
 #include <kyper/graph.hpp>
-#include <kyper/kernels/dense.hpp>
-#include <kyper/kernels/merge.hpp>
+#include <kyper/kernels.hpp>
 
 namespace kyper {
 

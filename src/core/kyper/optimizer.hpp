@@ -7,7 +7,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <kyper/error.hpp>
-#include <kyper/kernels/optimizer.hpp>
+#include <kyper/kernels.hpp>
 #include <kyper/train_config.hpp>
 
 namespace kyper {

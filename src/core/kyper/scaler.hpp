@@ -27,6 +27,8 @@ class Scaler {
  public:
   Scaler() = default;
   explicit Scaler(ScalerKind kind) : kind_(kind) {}
+  // A fitted scaler of kind none for `cols` columns (data that is used as it is).
+  static Scaler identity(std::size_t cols);
 
   // Learns offset/scale from `data` (rows x cols, row-major). Statistics are accumulated in
   // double. Throws kyper::Error on rows == 0 or a non-finite value (naming row and column).

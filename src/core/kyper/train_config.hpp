@@ -5,8 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include <kyper/kernels/loss.hpp>
-#include <kyper/kernels/optimizer.hpp>
+#include <kyper/kernels.hpp>
 
 namespace kyper {
 

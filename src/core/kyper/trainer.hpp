@@ -10,6 +10,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <kyper/network.hpp>
@@ -267,5 +268,23 @@ class Trainer {
   Data targets_;
   std::function<bool()> stop_;
 };
+
+// A rank-2 view of any layout (CUDA's default LayoutLeft, a strided subview) as the row-major Data
+// a Trainer takes: the view itself when it already is one, else one copy on the device, made at the
+// edge of training, never per step.
+template <class Scalar = float, class ExecSpace = Kokkos::DefaultExecutionSpace, class View>
+typename Trainer<Scalar, ExecSpace>::Data training_data(const View& view, const char* label = "Kyper::training_data") {
+  using Data = typename Trainer<Scalar, ExecSpace>::Data;
+  static_assert(View::rank == 2, "training_data takes a rank-2 view");
+  if constexpr (std::is_same_v<typename View::array_layout, Kokkos::LayoutRight> &&
+                std::is_same_v<typename View::value_type, Scalar> &&
+                std::is_same_v<typename View::memory_space, typename ExecSpace::memory_space>) {
+    return Data(view);
+  } else {
+    Data copy(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), view.extent(0), view.extent(1));
+    Kokkos::deep_copy(copy, view);
+    return copy;
+  }
+}
 
 }  // namespace kyper

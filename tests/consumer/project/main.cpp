@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <vector>
 
+#include <kyper/device_model.hpp>
 #include <kyper/model.hpp>
 #include <kyper/nas_space.hpp>
 #include <kyper/runtime.hpp>
+#include <kyper/uq/device_ensemble.hpp>
 #include <kyper/uq/ensemble.hpp>
 
 int main(int argc, char** argv) {
@@ -26,6 +28,17 @@ int main(int argc, char** argv) {
   // Targets are standardised, so always predicting the mean scores 1.0.
   const double after = model.evaluate(data);
   std::printf("consumer: scaled MSE after training %.4f (predicting the mean: 1.0)\n", after);
+  // The device path of the installed headers gives the host path's predictions.
+  kyper::DeviceModel<> device(model);
+  Kokkos::View<float**, Kokkos::LayoutLeft, Kokkos::DefaultExecutionSpace::memory_space> x("x", 1, 1), y("y", 1, 1);
+  Kokkos::deep_copy(x, 1.5f);
+  device.predict(x, y);
+  float on_device = 0;
+  Kokkos::deep_copy(on_device, Kokkos::subview(y, 0, 0));
+  const float one_point = 1.5f;
+  const float on_host = model.predict(&one_point, 1).values[0];
+  std::printf("consumer: prediction at 1.5: device %.6f, host %.6f\n", on_device, on_host);
+  if (on_device != on_host) return 1;
   const auto space = kyper::nas::dense_skip_space(1, 1, 2, {8}, {kyper::Activation::Relu}, 1);
   const long parameters = space.parameter_count({1, 1, 1, 1});
   const double epistemic = kyper::uq::decompose({{1, 0.0, 1.0}, {1, 2.0, 1.0}}).epistemic;

@@ -3,7 +3,8 @@
 #     is a Kyper option declared with option() or set(... CACHE) in the project's CMake files, or a
 #     standard CMake/Kokkos variable from the allow-list below;
 #   - every variant named in define_from_variant() is declared by the recipe (or by CudaPackage/ROCmPackage);
-#   - every option(Kyper_...) / set(Kyper_... CACHE) in the project's CMake is passed by the recipe.
+#   - every option(Kyper_...) / set(Kyper_... CACHE) in the project's CMake is passed by the recipe;
+#   - the recipe sits in a Spack 1.x (package API v2) repository and has no file:// source.
 cmake_minimum_required(VERSION 3.16)  # policies for if(IN_LIST) and friends
 foreach(var SOURCE_DIR RECIPE)
   if(NOT DEFINED ${var})
@@ -95,6 +96,37 @@ message(STATUS "recipe passes: ${passed}")
 message(STATUS "project options (${n_files} CMake files): ${project_options}")
 
 set(errors "")
+
+# --- the Spack 1.x repository layout (package API v2) around the recipe ---
+#   <...>/spack_repo/<namespace>/repo.yaml with "namespace: <namespace>" and "api: vX.Y" (X >= 2),
+#   <...>/spack_repo/<namespace>/packages/<package>/package.py importing the v2 build systems,
+#   and no git source on the local disk (file://): the recipe must build for anyone.
+get_filename_component(recipe_dir "${RECIPE}" DIRECTORY)
+get_filename_component(repo_root "${recipe_dir}/../.." ABSOLUTE)
+get_filename_component(repo_namespace "${repo_root}" NAME)
+get_filename_component(repo_parent "${repo_root}" DIRECTORY)
+get_filename_component(repo_parent_name "${repo_parent}" NAME)
+if(NOT repo_parent_name STREQUAL "spack_repo")
+  list(APPEND errors "the recipe is not in a spack_repo/<namespace>/packages/<package>/ folder (Spack 1.x package API v2)")
+endif()
+if(NOT EXISTS "${repo_root}/repo.yaml")
+  list(APPEND errors "no repo.yaml at ${repo_root}")
+else()
+  file(READ "${repo_root}/repo.yaml" repo_yaml)
+  if(NOT repo_yaml MATCHES "\n[ \t]+api:[ \t]*v([0-9]+)\\.[0-9]+" OR CMAKE_MATCH_1 LESS 2)
+    list(APPEND errors "${repo_root}/repo.yaml has no 'api: v2.x' line (Spack 1.x package API)")
+  endif()
+  if(NOT repo_yaml MATCHES "\n[ \t]+namespace:[ \t]*[\"']?${repo_namespace}[\"']?[ \t]*(\n|$)")
+    list(APPEND errors "${repo_root}/repo.yaml: the namespace must be the folder name '${repo_namespace}'")
+  endif()
+endif()
+if(NOT recipe MATCHES "from spack_repo\\.builtin\\.build_systems\\.cmake import CMakePackage")
+  list(APPEND errors "the recipe does not import CMakePackage from spack_repo.builtin.build_systems.cmake")
+endif()
+if(recipe MATCHES "file://")
+  list(APPEND errors "the recipe fetches from a file:// URL: use the public git URL (and spack develop for checkouts)")
+endif()
+
 foreach(name IN LISTS passed)
   if(name MATCHES "^Kyper_")
     if(NOT name IN_LIST project_options)

@@ -1,3 +1,4 @@
+#include <kyper/csv.hpp>
 #include <kyper/error.hpp>
 #include <kyper/json.hpp>
 #include <kyper/text.hpp>
@@ -129,12 +130,8 @@ Configuration Space::make(const std::map<std::string, Value>& given) const {
     // JSON and CSV give integers as doubles, and numeric choices may arrive as text.
     if (std::holds_alternative<std::string>(v) && !p.contains(v) &&
         (p.type != ParameterType::Categorical || p.choice_index(v) < 0)) {
-      try {
-        std::size_t used = 0;
-        const double x = std::stod(std::get<std::string>(v), &used);
-        if (used == std::get<std::string>(v).size()) v = x;
-      } catch (const std::exception&) {
-      }
+      double x = 0;
+      if (parse_number(std::get<std::string>(v), x) == NumberParse::ok) v = x;
     }
     KYPER_REQUIRE(p.contains(v), "parameter '" << p.name << "': value '" << value_to_string(v)
                                                << "' is outside its domain");

@@ -37,6 +37,8 @@ int label_of(float value, long row, int classes) {
 }
 }  // namespace
 
+bool is_distribution(const Predictions& p) { return is_gaussian(p) || is_softmax(p) || is_sigmoid(p); }
+
 PredictionKind kind_of(const Predictions& p) {
   if (is_gaussian(p)) return PredictionKind::Gaussian;
   if (is_softmax(p) || is_sigmoid(p)) return PredictionKind::Classes;
@@ -158,13 +160,10 @@ Predictions ensemble_table(const MemberPredictions& p, bool uncertainty) {
   out.rows = p.rows;
   if (p.kind == PredictionKind::Gaussian) {
     for (const auto& t : p.names) {
-      if (uncertainty) {
-        for (const char* suffix : {"_mean", "_total", "_aleatoric", "_epistemic", "_lower95", "_upper95"})
-          out.columns.push_back(t + suffix);
-      } else {
-        out.columns.push_back(t);
-        out.columns.push_back(t + "_variance");
-      }
+      out.columns.push_back(t + "_mean");
+      out.columns.push_back(t + "_variance");
+      if (uncertainty)
+        for (const char* suffix : {"_aleatoric", "_epistemic", "_lower95", "_upper95"}) out.columns.push_back(t + suffix);
     }
     out.values.reserve(size_t(p.rows) * out.columns.size());
     for (long r = 0; r < p.rows; ++r)

@@ -25,8 +25,10 @@ RegressionScores score_regression(const MemberPredictions& p, const float* targe
     for (int t = 0; t < p.outputs; ++t) {
       const double y = targets[size_t(r) * p.outputs + t];
       const auto mix = p.mixture(r, t);
-      const double error = decompose(mix).mean - y;
+      const Decomposition d = decompose(mix);
+      const double error = d.mean - y;
       squared += error * error;
+      s.gaussian_nll += 0.5 * (std::log(2 * M_PI * d.total()) + error * error / d.total());
       s.crps += mixture_crps(y, mix);
       const Interval i68 = central_interval(0.6826894921370859, mix), i95 = central_interval(0.95, mix);
       s.coverage68 += (y >= i68.lower && y <= i68.upper);
@@ -37,6 +39,7 @@ RegressionScores score_regression(const MemberPredictions& p, const float* targe
     }
   const double n = double(s.points);
   s.rmse = std::sqrt(squared / n);
+  s.gaussian_nll /= double(p.rows);  // per row, targets jointly, like nll
   s.crps /= n, s.coverage68 /= n, s.coverage95 /= n, s.width68 /= n, s.width95 /= n;
   return s;
 }

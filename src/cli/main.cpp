@@ -1,5 +1,6 @@
 // The kyper command: search (the main job), predict, --version.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <kyper/atomic_file.hpp>
 #include <kyper/config.hpp>
 #include <kyper/csv.hpp>
+#include <kyper/host_threads.hpp>
 #include <kyper/json.hpp>
 #include <kyper/text.hpp>
 #include <kyper/model.hpp>
@@ -35,7 +37,59 @@ const char* kUsage =
     "  kyper ensemble --catalogue DIR --method random-init --config search.json [--k 5] [--trial ID]\n"
     "  kyper predict --ensemble ensemble.json --data X.csv [--uncertainty] [--output predictions.csv]\n"
     "  kyper --version\n"
-    "Any command takes --verbose: errors then also say where in Kyper's source they were raised.\n";
+    "  kyper <command> --help     that command's options\n"
+    "Any command takes --verbose (errors also say where in Kyper's source they were raised) and\n"
+    "Kokkos' own --kokkos-... options (e.g. --kokkos-num-threads=4).\n";
+
+// `kyper <command> --help`: what the command does and every option it takes.
+const std::map<std::string, std::string>& command_help() {
+  static const std::map<std::string, std::string> help = {
+      {"search",
+       "usage: kyper search --config FILE [--output DIR] [--resume]\n"
+       "Runs the hyperparameter search a job file describes (README: \"The main job\"), one trial per MPI\n"
+       "rank under mpiexec, and writes results.csv, summary.json, best.kyper and every trial's model.\n"
+       "options:\n"
+       "  --config FILE   the job (JSON): dataset, task, model, training, space, search, budget, output\n"
+       "  --output DIR    the output folder (default: the job's \"output\", else kyper-output)\n"
+       "  --resume        continue the search in DIR: finished trials are read back, never re-run\n"
+       "  --verbose       errors also name the place in Kyper's source that raised them\n"},
+      {"nas",
+       "usage: kyper nas --config FILE [--output DIR] [--resume]\n"
+       "A search whose job has an \"architecture\" section: the network itself is searched (random,\n"
+       "evolution or agebo); writes best_architecture.txt besides the search's outputs.\n"
+       "options:\n"
+       "  --config FILE   the job (JSON) with an \"architecture\" section\n"
+       "  --output DIR    the output folder (default: the job's \"output\")\n"
+       "  --resume        continue the search in DIR\n"
+       "  --verbose       errors also name the place in Kyper's source that raised them\n"},
+      {"predict",
+       "usage: kyper predict (--model FILE | --ensemble FILE) --data X.csv [--uncertainty] [--output FILE]\n"
+       "Predicts every row of a CSV file that has the model's feature columns; when it also has the\n"
+       "target columns, prints the scores.\n"
+       "options:\n"
+       "  --model FILE      a model file (best.kyper or models/trial_<id>.kyper)\n"
+       "  --ensemble FILE   an ensemble manifest (ensemble.json) from kyper ensemble\n"
+       "  --data FILE       the rows to predict (CSV with a header)\n"
+       "  --uncertainty     with --ensemble: also the aleatoric/epistemic split and the 95% interval\n"
+       "  --output FILE     where the predictions go (default predictions.csv)\n"
+       "  --verbose         errors also name the place in Kyper's source that raised them\n"},
+      {"ensemble",
+       "usage: kyper ensemble --catalogue DIR [--method greedy|topk|random-init] [--k K] [--output FILE]\n"
+       "Builds a deep ensemble from the models a search kept in DIR/models (AutoDEUQ), without\n"
+       "retraining, or retrains one configuration from K seeds (random-init, the baseline).\n"
+       "options:\n"
+       "  --catalogue DIR   a search's output folder\n"
+       "  --method M        greedy (default): Caruana selection on the validation NLL; topk: the K best;\n"
+       "                    random-init: K seeds of the best trial's configuration (needs --config)\n"
+       "  --k K             ensemble size (default 5); for greedy, the number of distinct members\n"
+       "  --config FILE     random-init: the search's job file\n"
+       "  --trial ID        random-init: retrain this trial's configuration instead of the best\n"
+       "  --output FILE     the manifest (default DIR/ensemble.json, DIR/ensemble_random_init.json)\n"
+       "  --verbose         errors also name the place in Kyper's source that raised them\n"}};
+  return help;
+}
+
+bool wants_help(const std::string& arg) { return arg == "--help" || arg == "-h"; }
 
 // --key value options after the subcommand; unknown options are errors naming them.
 std::map<std::string, std::string> parse_options(int argc, char** argv, const std::vector<std::string>& valued,
@@ -49,7 +103,10 @@ std::map<std::string, std::string> parse_options(int argc, char** argv, const st
       KYPER_REQUIRE(i + 1 < argc, "option " << arg << " needs a value");
       out[arg] = argv[++i];
     } else {
-      KYPER_FAIL("unknown option '" << arg << "'\n" << kUsage);
+      std::vector<std::string> known = valued;
+      known.insert(known.end(), flags.begin(), flags.end());
+      KYPER_FAIL("unknown option '" << arg << "'" << kyper::did_you_mean(arg, known) << "; 'kyper " << argv[1]
+                                    << " --help' lists the options");
     }
   }
   return out;
@@ -156,12 +213,23 @@ bool has_columns(const kyper::Table& table, const std::vector<std::string>& name
 void print_scores(const kyper::uq::MemberPredictions& p, const std::vector<float>& targets, const char* what) {
   if (p.kind == kyper::uq::PredictionKind::Gaussian) {
     const auto s = kyper::uq::score_regression(p, targets.data());
-    std::printf("%s: NLL %.4f  RMSE %.4f  CRPS %.4f  coverage68 %.3f (width %.4g)  coverage95 %.3f (width %.4g)\n", what,
-                s.nll, s.rmse, s.crps, s.coverage68, s.width68, s.coverage95, s.width95);
+    std::printf("%s: NLL %.4f (mixture) %.4f (Gaussian of mean and variance)  RMSE %.4f  CRPS %.4f  "
+                "coverage68 %.3f (width %.4g)  coverage95 %.3f (width %.4g)\n",
+                what, s.nll, s.gaussian_nll, s.rmse, s.crps, s.coverage68, s.width68, s.coverage95, s.width95);
   } else {
     const auto s = kyper::uq::score_classification(p, targets.data());
     std::printf("%s: NLL %.4f  accuracy %.4f  Brier %.4f  ECE %.4f\n", what, s.nll, s.accuracy, s.brier, s.ece);
   }
+}
+
+void print_point_scores(const kyper::Predictions& p, const std::vector<float>& targets, const char* what) {
+  double squared = 0, absolute = 0;
+  for (std::size_t i = 0; i < p.values.size(); ++i) {
+    const double error = double(p.values[i]) - targets[i];
+    squared += error * error, absolute += std::abs(error);
+  }
+  const double n = double(p.values.size());
+  std::printf("%s: RMSE %.4f  MAE %.4f  (a point prediction: no NLL)\n", what, std::sqrt(squared / n), absolute / n);
 }
 
 int predict_command(int argc, char** argv) {
@@ -174,7 +242,21 @@ int predict_command(int argc, char** argv) {
   if (options.count("--model")) {
     KYPER_REQUIRE(!options.count("--uncertainty"), "--uncertainty needs --ensemble (a single model has no epistemic part)");
     kyper::Model model = kyper::Model::load(options["--model"]);
-    p = model.predict(kyper::select(table, model.feature_names(), {}));
+    const bool scored = has_columns(table, model.target_names());
+    const kyper::Dataset data =
+        kyper::select(table, model.feature_names(), scored ? model.target_names() : std::vector<std::string>{});
+    const kyper::Predictions raw = model.predict(data);
+    if (kyper::uq::is_distribution(raw)) {
+      // A model with a predictive distribution is an ensemble of one: same columns, same scores.
+      kyper::uq::MemberPredictions one;
+      one.add(raw, 1.0);
+      p = kyper::uq::ensemble_table(one, false);
+      if (scored) print_scores(one, data.targets, options["--data"].c_str());
+    } else {
+      p = raw;  // a point regression: "<t>_mean"
+      for (auto& column : p.columns) column += "_mean";
+      if (scored) print_point_scores(p, data.targets, options["--data"].c_str());
+    }
   } else {
     kyper::uq::Ensemble ensemble = kyper::uq::Ensemble::load(options["--ensemble"]);
     // With the target columns present, the data is also scored.
@@ -266,8 +348,21 @@ int main(int argc, char** argv) {
   const bool show_source = verbose || true;  // debug builds always say where an error came from
 #endif
   const std::string command = argc >= 2 ? argv[1] : "";
+  // Help is answered before Kokkos starts: Kokkos would take --help for its own.
+  if (wants_help(command) || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command_help().count(command))
+    for (int i = 2; i < argc; ++i)
+      if (wants_help(argv[i])) {
+        std::cout << command_help().at(command);
+        return 0;
+      }
   if (command == "--version" || command == "version") {
-    std::cout << "kyper " << KYPER_VERSION_STRING << "\n" << kyper::describe_backends() << "\n";
+    const kyper::HostThreadDefaults threads = kyper::apply_host_thread_defaults(argc, argv);
+    std::cout << "kyper " << KYPER_VERSION_STRING << "\n" << kyper::describe_backends() << "\nhost threads: "
+              << threads.describe() << "\n";
     return 0;
   }
   if (command != "search" && command != "nas" && command != "predict" && command != "ensemble") {

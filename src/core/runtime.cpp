@@ -1,5 +1,7 @@
 #include <kyper/runtime.hpp>
 
+#include <kyper/host_threads.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -61,7 +63,8 @@ Runtime::Runtime(int& argc, char**& argv, int device_id, bool use_mpi) {
   // goes in as one more such option, unless the user named one. Kokkos before 3.7 calls
   // --kokkos-num-threads --kokkos-threads: the newer name is translated, so both work everywhere.
   std::vector<std::string> added;  // options Kyper adds or rewrites (kept alive through initialize)
-  added.reserve(std::size_t(argc) + 1);
+  added.reserve(std::size_t(argc) + 2);
+  thread_defaults_ = apply_host_thread_defaults(argc, argv);
   std::vector<char*> args;
   bool user_device = false;
   for (int i = 0; i < argc; ++i) {
@@ -75,6 +78,14 @@ Runtime::Runtime(int& argc, char**& argv, int device_id, bool use_mpi) {
     }
 #endif
     args.push_back(argv[i]);
+  }
+  if (thread_defaults_.threads > 0) {
+#if KOKKOS_VERSION < 30700
+    added.push_back("--kokkos-threads=" + std::to_string(thread_defaults_.threads));
+#else
+    added.push_back("--kokkos-num-threads=" + std::to_string(thread_defaults_.threads));
+#endif
+    args.push_back(added.back().data());
   }
   if (device_id >= 0 && !user_device) {
     added.push_back("--kokkos-device-id=" + std::to_string(device_id));

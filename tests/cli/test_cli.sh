@@ -10,6 +10,23 @@ fail() { echo "test_cli: FAILED: $*" >&2; exit 1; }
 "$kyper" --version | tee "$work/version.txt"
 grep -q "execution spaces:.*Serial" "$work/version.txt" || fail "--version does not list the execution spaces"
 
+# Help: the general usage and every command's options, exit 0, never Kokkos' own help.
+"$kyper" --help >"$work/help.txt" || fail "kyper --help exits non-zero"
+grep -q "kyper <command> --help" "$work/help.txt" || fail "kyper --help does not print the usage"
+for command in search nas predict ensemble; do
+  "$kyper" "$command" --help >"$work/help_$command.txt" 2>&1 || fail "kyper $command --help exits non-zero"
+  grep -q "^usage: kyper $command" "$work/help_$command.txt" || fail "kyper $command --help does not print its usage"
+  grep -q "^options:" "$work/help_$command.txt" || fail "kyper $command --help lists no options"
+  grep -qi "kokkos-help\|--kokkos-threads" "$work/help_$command.txt" && fail "kyper $command --help printed Kokkos' help"
+done
+if "$kyper" search --confg x >"$work/typo_option.log" 2>&1; then fail "a misspelt option was accepted"; fi
+grep -qF "unknown option '--confg' (did you mean '--config'?); 'kyper search --help' lists the options" "$work/typo_option.log" \
+  || { cat "$work/typo_option.log" >&2; fail "a misspelt option is not explained"; }
+# Without the user's OpenMP settings, Kyper picks its own and Kokkos prints no warning.
+env -u OMP_PROC_BIND -u OMP_NUM_THREADS -u KOKKOS_NUM_THREADS "$kyper" --version >"$work/version_defaults.txt" 2>&1
+grep -q "host threads: OMP_PROC_BIND=false (set by kyper" "$work/version_defaults.txt" || fail "--version does not say the thread defaults"
+env -u OMP_PROC_BIND -u OMP_NUM_THREADS -u KOKKOS_NUM_THREADS "$kyper" ensemble --help >/dev/null
+
 # A quick search on the example data (absolute paths; budget small for ctest).
 config="$work/search.json"
 sed -e "s#\"../data/diabetes.csv\"#\"$src/examples/data/diabetes.csv\"#" \
@@ -30,7 +47,10 @@ sed -i "s#\"evaluations\": 8#\"evaluations\": 12#" "$config"
 grep -q "8 from a previous run" "$work/resume.log" || fail "resume did not reuse the 8 finished trials"
 [ "$(($(wc -l <"$work/out/results.csv") - 1))" -eq 12 ] || fail "results.csv should have 12 rows after resume"
 
-"$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred.csv"
+env -u OMP_PROC_BIND -u OMP_NUM_THREADS -u KOKKOS_NUM_THREADS \
+  "$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred.csv" 2>"$work/predict_stderr.txt"
+grep -q "OMP_PROC_BIND" "$work/predict_stderr.txt" && { cat "$work/predict_stderr.txt" >&2; fail "Kokkos warned about OMP_PROC_BIND"; }
+head -1 "$work/pred.csv" | grep -qx "progression_mean" || fail "a point model's column should be progression_mean: $(head -1 "$work/pred.csv")"
 [ "$(wc -l <"$work/pred.csv")" -eq 443 ] || fail "predict should write 442 rows + header"
 
 # Bad configs: each error names the file and the key.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AutoDEUQ through the kyper command: a Gaussian-regression search leaves a catalogue, `kyper
 # ensemble` selects from it (greedy, top-K) or retrains a random-init baseline, and `kyper predict
-# --ensemble --uncertainty` writes mean/total/aleatoric/epistemic columns. Bad input is named.
+# --ensemble --uncertainty` writes mean/variance/aleatoric/epistemic columns. Bad input is named.
 #   test_cli_ensemble.sh KYPER SOURCE_DIR WORK_DIR
 set -euo pipefail
 kyper="$1" src="$2" work="$3"
@@ -29,13 +29,21 @@ awk '/validation NLL by step:/ { for (i = 10; i <= NF; ++i) { if (i > 10 && $i >
 
 "$kyper" predict --ensemble "$work/out/ensemble.json" --data "$src/examples/data/diabetes.csv" --uncertainty \
   --output "$work/pred.csv" | tee "$work/predict.log"
-head -1 "$work/pred.csv" | grep -qx "progression_mean,progression_total,progression_aleatoric,progression_epistemic,progression_lower95,progression_upper95" \
+head -1 "$work/pred.csv" | grep -qx "progression_mean,progression_variance,progression_aleatoric,progression_epistemic,progression_lower95,progression_upper95" \
   || fail "unexpected columns: $(head -1 "$work/pred.csv")"
 [ "$(wc -l <"$work/pred.csv")" -eq 443 ] || fail "predict should write 442 rows + header"
 # total = aleatoric + epistemic, both >= 0, and the interval holds the mean.
 awk -F, 'NR > 1 { if ($3 < 0 || $4 < 0 || ($2 - $3 - $4) > 1e-4 * $2 || ($3 + $4 - $2) > 1e-4 * $2 || $5 > $1 || $6 < $1) exit 1 }' \
   "$work/pred.csv" || fail "ensemble columns are inconsistent"
-grep -q "NLL .* coverage95" "$work/predict.log" || fail "data with targets should be scored"
+grep -q "NLL .* (mixture) .* (Gaussian of mean and variance) .* coverage95" "$work/predict.log" || fail "data with targets should be scored, both NLLs named"
+# Without --uncertainty the ensemble writes what a single Gaussian model writes; a single model
+# prints the same scores (its mixture of one: the two NLLs agree).
+"$kyper" predict --ensemble "$work/out/ensemble.json" --data "$src/examples/data/diabetes.csv" --output "$work/pred_plain.csv" >/dev/null
+head -1 "$work/pred_plain.csv" | grep -qx "progression_mean,progression_variance" || fail "unexpected columns: $(head -1 "$work/pred_plain.csv")"
+"$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred_model.csv" | tee "$work/predict_model.log"
+head -1 "$work/pred_model.csv" | grep -qx "progression_mean,progression_variance" || fail "unexpected model columns: $(head -1 "$work/pred_model.csv")"
+awk '/NLL/ { if ($3 != $5) exit 1; found = 1 } END { exit !found }' "$work/predict_model.log" \
+  || { cat "$work/predict_model.log" >&2; fail "a single model's mixture and Gaussian NLL should agree and be printed"; }
 
 # Bad input.
 expect_error() {  # expect_error NAME EXPECTED-TEXT COMMAND...

@@ -109,7 +109,7 @@ TEST(Ensemble, CatalogueSelectionAndManifestRoundTrip) {
 
   // The table a user reads: mean and total variance equal the mixture of the members.
   const Predictions table = ensemble_table(b, true);
-  ASSERT_EQ(table.columns, (std::vector<std::string>{"y_mean", "y_total", "y_aleatoric", "y_epistemic",
+  ASSERT_EQ(table.columns, (std::vector<std::string>{"y_mean", "y_variance", "y_aleatoric", "y_epistemic",
                                                      "y_lower95", "y_upper95"}));
   for (long r = 0; r < b.rows; r += 7) {
     double mean = 0, second = 0, weight = 0;

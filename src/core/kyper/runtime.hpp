@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <kyper/host_threads.hpp>
+
 namespace kyper {
 
 class Runtime {
@@ -17,10 +19,13 @@ class Runtime {
 
   bool owns_kokkos() const { return owns_kokkos_; }
   bool owns_mpi() const { return owns_mpi_; }
+  // What Kyper chose for the host threads when it initialised Kokkos (empty when it adopted Kokkos).
+  const HostThreadDefaults& thread_defaults() const { return thread_defaults_; }
 
  private:
   bool owns_kokkos_ = false;
   bool owns_mpi_ = false;
+  HostThreadDefaults thread_defaults_;
 };
 
 // "Kokkos 3.4.1; execution spaces: OpenMP (2 threads), Serial; device arch: ..." for --version.

@@ -37,6 +37,8 @@ struct MemberPredictions {
   }
 };
 
+// True when the predictions are a distribution (Gaussian mean + variance, or class probabilities).
+bool is_distribution(const Predictions& predictions);
 // The kind and column names a Predictions table has (error naming the columns if neither).
 PredictionKind kind_of(const Predictions& predictions);
 
@@ -49,9 +51,10 @@ std::vector<double> member_log_likelihood(const MemberPredictions& predictions, 
 std::vector<double> mixture_log_likelihood(const std::vector<double>& member_log_likelihood,
                                            const std::vector<double>& weights, long rows);
 
-// The ensemble's prediction as a table. Gaussian: per target "<t>" (mixture mean) and
-// "<t>_variance" (total), like a single model; with `uncertainty`: "<t>_mean", "<t>_total",
-// "<t>_aleatoric", "<t>_epistemic", "<t>_lower95", "<t>_upper95". Classes: the mixture's class
+// The ensemble's prediction as a table, named as `kyper predict` writes it. Gaussian: per target
+// "<t>_mean" (mixture mean) and "<t>_variance" (total predictive variance, target units squared);
+// with `uncertainty` also "<t>_aleatoric" and "<t>_epistemic" (the two variances that add up to the
+// total) and "<t>_lower95", "<t>_upper95" (the mixture's 2.5% and 97.5% quantiles). Classes: the mixture's class
 // probabilities; with `uncertainty` also "entropy_total", "entropy_aleatoric", "entropy_epistemic"
 // (the mutual information).
 Predictions ensemble_table(const MemberPredictions& predictions, bool uncertainty);

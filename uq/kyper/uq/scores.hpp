@@ -8,7 +8,10 @@ namespace kyper::uq {
 
 struct RegressionScores {
   long points = 0;  // rows x targets
-  double nll = 0;   // mean over rows of -log p(y | x), targets jointly
+  double nll = 0;   // mean over rows of -log p(y | x) under the mixture, targets jointly
+  // The same for the Gaussian with the mixture's mean and total variance (what the CSV a user
+  // reads holds); equal to nll for a single model.
+  double gaussian_nll = 0;
   double rmse = 0;  // of the mixture mean
   double crps = 0;  // mean over points
   double coverage68 = 0, coverage95 = 0;  // fraction of targets inside the central interval

@@ -228,6 +228,13 @@ void write_value(rj::Writer<rj::StringBuffer>& w, const Value& v) {
   else w.String(value_to_string(v).c_str());
 }
 
+// The keys the JSON form accepts, by object (Space::json_keys lists them for the documentation).
+const std::set<std::string> kTopKeys{"parameters", "params", "conditions", "forbidden"};
+const std::set<std::string> kCommonParameterKeys{"name", "type", "default"};
+const std::set<std::string> kNumericParameterKeys{"low", "high", "log", "step", "ratio"};
+const std::set<std::string> kChoiceParameterKeys{"choices", "sequence", "values"};
+const std::set<std::string> kConditionKeys{"child", "parent", "values", "in"};
+
 bool is_numeric_type(const std::string& t) {
   return t == "float" || t == "real" || t == "continuous" || t == "int" || t == "integer";
 }
@@ -240,9 +247,9 @@ Parameter parameter_from_json(const rj::Value& value, const JsonObject& list, in
   KYPER_REQUIRE(type_it != value.MemberEnd() && type_it->value.IsString(),
                 list.key(item + ".type") << " must be a string (float, int, categorical or ordinal)");
   const std::string t = type_it->value.GetString();
-  std::set<std::string> allowed{"name", "type", "default"};
-  if (is_numeric_type(t)) allowed.insert({"low", "high", "log", "step", "ratio"});
-  else if (t == "categorical" || t == "ordinal") allowed.insert({"choices", "sequence", "values"});
+  std::set<std::string> allowed = kCommonParameterKeys;
+  if (is_numeric_type(t)) allowed.insert(kNumericParameterKeys.begin(), kNumericParameterKeys.end());
+  else if (t == "categorical" || t == "ordinal") allowed.insert(kChoiceParameterKeys.begin(), kChoiceParameterKeys.end());
   else KYPER_FAIL(list.key(item + ".type") << ": unknown type '" << t << "' (expected float, int, categorical or ordinal)");
   const JsonObject p(value, list.where(), list.path(item), allowed);
   const std::string name = p.text("name");
@@ -269,10 +276,19 @@ Parameter parameter_from_json(const rj::Value& value, const JsonObject& list, in
 
 }  // namespace
 
+std::vector<std::string> Space::json_keys() {
+  std::vector<std::string> keys(kTopKeys.begin(), kTopKeys.end());
+  for (const auto* group : {&kCommonParameterKeys, &kNumericParameterKeys, &kChoiceParameterKeys})
+    for (const auto& k : *group) keys.push_back("parameters[]." + k);
+  for (const auto& k : kConditionKeys) keys.push_back("conditions[]." + k);
+  keys.push_back("forbidden[].<parameter>");
+  return keys;
+}
+
 Space Space::from_json(const std::string& text, const std::string& where, const std::string& key_prefix) {
   const rj::Document doc = json::parse(text, where);
   KYPER_REQUIRE(doc.IsObject(), where << (key_prefix.empty() ? "" : ": key '" + key_prefix + "'") << " must be an object");
-  const JsonObject top(doc, where, key_prefix, {"parameters", "params", "conditions", "forbidden"});
+  const JsonObject top(doc, where, key_prefix, kTopKeys);
   const char* params_key = top.has("parameters") ? "parameters" : "params";
   const auto params = top.array(params_key);
 
@@ -289,7 +305,7 @@ Space Space::from_json(const std::string& text, const std::string& where, const 
     for (const auto& c : top.array("conditions")) {
       const std::string item = JsonObject::item("conditions", i++);
       KYPER_REQUIRE(c.IsObject(), top.key(item) << " must be an object");
-      const JsonObject condition(c, where, top.path(item), {"child", "parent", "values", "in"});
+      const JsonObject condition(c, where, top.path(item), kConditionKeys);
       const std::string child = condition.text("child"), parent = condition.text("parent");
       std::vector<Value> vs = values_under(condition, {"values", "in"}, true);
       condition.checked("", [&] { space.add_condition(child, parent, std::move(vs)); return 0; });

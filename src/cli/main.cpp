@@ -14,6 +14,7 @@
 #include <kyper/config.hpp>
 #include <kyper/csv.hpp>
 #include <kyper/host_threads.hpp>
+#include <kyper/job_reference.hpp>
 #include <kyper/json.hpp>
 #include <kyper/text.hpp>
 #include <kyper/model.hpp>
@@ -52,7 +53,8 @@ const std::map<std::string, std::string>& command_help() {
        "  --config FILE   the job (JSON): dataset, task, model, training, space, search, budget, output\n"
        "  --output DIR    the output folder (default: the job's \"output\", else kyper-output)\n"
        "  --resume        continue the search in DIR: finished trials are read back, never re-run\n"
-       "  --verbose       errors also name the place in Kyper's source that raised them\n"},
+       "  --verbose       errors also name the place in Kyper's source that raised them\n"
+       "  --keys          (alone) print every key a job file takes, with type, default and meaning\n"},
       {"nas",
        "usage: kyper nas --config FILE [--output DIR] [--resume]\n"
        "A search whose job has an \"architecture\" section: the network itself is searched (random,\n"
@@ -359,6 +361,10 @@ int main(int argc, char** argv) {
         std::cout << command_help().at(command);
         return 0;
       }
+  if (command == "search" && argc == 3 && std::string(argv[2]) == "--keys") {
+    std::cout << kyper::job_reference_markdown();  // the README's job file reference
+    return 0;
+  }
   if (command == "--version" || command == "version") {
     const kyper::HostThreadDefaults threads = kyper::apply_host_thread_defaults(argc, argv);
     std::cout << "kyper " << KYPER_VERSION_STRING << "\n" << kyper::describe_backends() << "\nhost threads: "

@@ -475,6 +475,15 @@ namespace {
 
 using kyper::JsonObject;
 
+// The keys the JSON form accepts, by object (ArchitectureSpace::json_keys lists them).
+const std::set<std::string> kNodeKeys{"name", "type"};
+const std::map<std::string, std::set<std::string>> kNodeTypeKeys{
+    {"constant", {"op"}}, {"variable", {"ops"}}, {"mirror", {"of"}}, {"skip", {"anchors", "merge"}}};
+const std::set<std::string> kSpaceKeys{"output_activation", "max_choices", "inputs", "outputs"};
+const std::set<std::string> kNodesKeys{"nodes"};
+const std::set<std::string> kDenseSkipKeys{"preset", "blocks", "units", "activations", "anchors", "dropout"};
+const std::set<std::string> kResidualKeys{"preset", "blocks", "widths", "activations", "anchors"};
+
 // The activations named by the string array under `name`; errors name the element.
 std::vector<Activation> parse_activations(const JsonObject& object, const std::string& name) {
   std::vector<Activation> out;
@@ -490,11 +499,8 @@ void add_json_node(ArchitectureSpace& space, const rj::Value& value, const JsonO
   auto type_member = value.FindMember("type");
   const std::string type = type_member != value.MemberEnd() && type_member->value.IsString()
                                ? type_member->value.GetString() : "";
-  std::set<std::string> allowed = {"name", "type"};
-  if (type == "constant") allowed.insert("op");
-  else if (type == "variable") allowed.insert("ops");
-  else if (type == "mirror") allowed.insert("of");
-  else if (type == "skip") allowed.insert({"anchors", "merge"});
+  std::set<std::string> allowed = kNodeKeys;
+  if (kNodeTypeKeys.count(type)) allowed.insert(kNodeTypeKeys.at(type).begin(), kNodeTypeKeys.at(type).end());
   else if (type_member == value.MemberEnd()) KYPER_FAIL(parent.where() << ": key '" << path << ".type' is missing");
   else KYPER_FAIL(parent.where() << ": key '" << path << ".type' must be constant, variable, mirror or skip");
 
@@ -523,6 +529,15 @@ void add_json_node(ArchitectureSpace& space, const rj::Value& value, const JsonO
 
 }  // namespace
 
+std::vector<std::string> ArchitectureSpace::json_keys() {
+  std::set<std::string> keys(kSpaceKeys.begin(), kSpaceKeys.end());
+  for (const auto* group : {&kNodesKeys, &kDenseSkipKeys, &kResidualKeys}) keys.insert(group->begin(), group->end());
+  for (const auto& k : kNodeKeys) keys.insert("nodes[]." + k);
+  for (const auto& [type, names] : kNodeTypeKeys)
+    for (const auto& k : names) keys.insert("nodes[]." + k);
+  return {keys.begin(), keys.end()};
+}
+
 ArchitectureSpace ArchitectureSpace::from_json(const std::string& text, const std::string& where,
                                                const std::string& key_prefix) {
   const rj::Document doc = json::parse(text, key_prefix.empty() ? where : where + ": key '" + key_prefix + "'");
@@ -536,10 +551,9 @@ ArchitectureSpace ArchitectureSpace::from_json(const std::string& text, const st
     KYPER_REQUIRE(preset == "dense_skip" || preset == "residual_mlp",
                   where << ": key '" << key << "' must be dense_skip or residual_mlp, got '" << preset << "'");
   }
-  std::set<std::string> allowed = {"output_activation", "max_choices", "inputs", "outputs"};
-  if (preset.empty()) allowed.insert("nodes");
-  else if (preset == "dense_skip") allowed.insert({"preset", "blocks", "units", "activations", "anchors", "dropout"});
-  else allowed.insert({"preset", "blocks", "widths", "activations", "anchors"});
+  std::set<std::string> allowed = kSpaceKeys;
+  const auto& more = preset.empty() ? kNodesKeys : preset == "dense_skip" ? kDenseSkipKeys : kResidualKeys;
+  allowed.insert(more.begin(), more.end());
   const JsonObject top(doc, where, key_prefix, allowed);
 
   const int inputs = int(top.integer_in("inputs", 0, 1, kMaxUnits));

@@ -7,6 +7,7 @@
 
 #include <kyper/csv.hpp>
 #include <kyper/error.hpp>
+#include <kyper/job_reference.hpp>
 #include <kyper/json.hpp>
 #include <kyper/search/random_search.hpp>
 
@@ -30,8 +31,7 @@ Task read_task(const JsonObject& top) {
 // "dataset": reads the CSV, splits it, and for classification counts the classes.
 void read_dataset(const JsonObject& top, const std::function<std::string(const std::string&)>& resolve,
                   TrainingProblem& problem) {
-  const JsonObject data = top.object("dataset", {"path", "features", "targets", "validation_fraction", "split_seed",
-                                          "feature_scaler", "target_scaler"});
+  const JsonObject data = top.object("dataset", job_section_keys("dataset"));
   const std::string csv_path = resolve(data.text("path", ""));
   KYPER_REQUIRE(!csv_path.empty() && data.has("path"), data.key("path") << " is missing");
   const auto targets = data.text_or_texts("targets");
@@ -67,7 +67,7 @@ Objective read_objective(const JsonObject& top, Task task) {
 // "model" and "training": the defaults for what the space does not set.
 void read_model_and_training(const JsonObject& top, TrainingProblem& problem) {
   if (top.has("model")) {
-    const JsonObject m = top.object("model", {"num_layers", "units", "activation", "dropout"});
+    const JsonObject m = top.object("model", job_section_keys("model"));
     problem.model.num_layers = int(m.integer("num_layers", 2, 0, 64));
     problem.model.units = int(m.integer("units", 32, 1, 1 << 16));
     problem.model.activation = m.checked("activation", [&] { return parse_activation(m.text("activation", "relu")); });
@@ -78,8 +78,7 @@ void read_model_and_training(const JsonObject& top, TrainingProblem& problem) {
            : problem.task == Task::GaussianRegression ? Loss::GaussianNLL : Loss::MSE;
   t.epochs = 30, t.patience = 5;
   if (top.has("training")) {
-    const JsonObject s = top.object("training", {"epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
-                                          "momentum", "patience", "clip_norm", "schedule", "seed", "save_models", "loss"});
+    const JsonObject s = top.object("training", job_section_keys("training"));
     t.epochs = int(s.integer("epochs", t.epochs, 1, 1000000));
     t.batch_size = int(s.integer("batch_size", t.batch_size, 1, 1 << 24));
     t.optimizer.learning_rate = s.number("learning_rate", t.optimizer.learning_rate, 1e-12, 10);
@@ -133,9 +132,7 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
   // An absent "search" reads as an empty one; `no_search` must outlive `s`, which refers to it.
   const rj::Value no_search(rj::kObjectType);
   const rj::Value* search_value = top.get("search");
-  JsonObject s(search_value ? *search_value : no_search, path, "search",
-               {"algorithm", "surrogate", "acquisition", "kappa", "kappa_decay", "initial_points", "liar", "seed",
-                "mode", "population_size", "sample_size", "minimize"});
+  JsonObject s(search_value ? *search_value : no_search, path, "search", job_section_keys("search"));
   job.algorithm = s.text("algorithm", "cbo");
   KYPER_REQUIRE(job.algorithm == "cbo" || job.algorithm == "random" || job.algorithm == "evolution" ||
                     job.algorithm == "agebo",
@@ -165,7 +162,7 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
 
 // "budget".
 void read_budget(const JsonObject& top, SchedulerOptions& scheduler) {
-  const JsonObject b = top.object("budget", {"evaluations", "seconds", "trial_timeout"});
+  const JsonObject b = top.object("budget", job_section_keys("budget"));
   scheduler.max_evaluations = b.integer("evaluations", 0, 0, 1L << 40);
   scheduler.max_seconds = b.number("seconds", 0, 0, 1e9);
   scheduler.trial_timeout = b.number("trial_timeout", 0, 0, 1e9);
@@ -182,8 +179,7 @@ SearchJob load_search_job(const std::string& path) {
 
   // Users have always seen "key ''" here; JsonObject alone would say "<file> must be an object".
   KYPER_REQUIRE(doc.IsObject(), path << ": key '' must be an object");
-  const JsonObject top(doc, path, "",
-                       {"dataset", "task", "objective", "model", "training", "architecture", "space", "search", "budget", "output"});
+  const JsonObject top(doc, path, "", job_section_keys(""));
   SearchJob job;
   job.config_path = path;
   auto problem = std::make_shared<TrainingProblem>();

@@ -53,6 +53,8 @@ class Space {
   // key the space sits under in it ("space" in a search job). Unknown keys are errors.
   static Space from_json(const std::string& text, const std::string& where = "space JSON",
                          const std::string& key_prefix = "");
+  // Every key path the JSON form accepts ("parameters[].low", ...), for the key reference.
+  static std::vector<std::string> json_keys();
   std::string to_json() const;
 
   std::size_t size() const { return parameters_.size(); }

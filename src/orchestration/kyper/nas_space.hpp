@@ -106,6 +106,8 @@ class ArchitectureSpace {
   //  "activations": ["relu"], "anchors": 2}; preset keys left out take the functions' defaults
   //  below. Optional "inputs"/"outputs" override set_io().
   // Errors read "<where>: key '<key_prefix>.nodes[2].ops[1]' ...".
+  // Every key path the JSON form accepts ("nodes[].ops", "blocks", ...), for the key reference.
+  static std::vector<std::string> json_keys();
   static ArchitectureSpace from_json(const std::string& text, const std::string& where,
                                      const std::string& key_prefix = "");
 

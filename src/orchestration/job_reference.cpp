@@ -1,0 +1,121 @@
+#include <kyper/job_reference.hpp>
+
+#include <sstream>
+
+namespace kyper {
+
+const std::vector<JobKey>& job_reference() {
+  static const std::vector<JobKey> keys = {
+      {"dataset", "object", "required", "the data to train on"},
+      {"dataset.path", "string", "required", "CSV file with a header row, relative to the job file"},
+      {"dataset.features", "string or [string]", "every column but the targets", "input columns"},
+      {"dataset.targets", "string or [string]", "required", "columns to predict (one label column for classification)"},
+      {"dataset.validation_fraction", "number in [0.01, 0.9]", "0.2", "share of rows held out for validation (the objective)"},
+      {"dataset.split_seed", "integer", "0", "seed of the train/validation split"},
+      {"dataset.feature_scaler", "none, standard, minmax", "standard", "scaling of the inputs, fitted on the training rows"},
+      {"dataset.target_scaler", "none, standard, minmax", "standard", "scaling of regression targets, fitted on the training rows"},
+      {"task", "regression, gaussian_regression, classification", "regression",
+       "what the network predicts: a value, a mean and a variance, or class probabilities"},
+      {"objective", "neg_val_loss, val_r2, val_accuracy", "neg_val_loss (val_accuracy for classification)",
+       "what the search maximises"},
+      {"model", "object", "see its keys", "the default MLP (what the space does not set)"},
+      {"model.num_layers", "integer in [0, 64]", "2", "hidden layers"},
+      {"model.units", "integer", "32", "units per hidden layer"},
+      {"model.activation", "identity, relu, tanh, sigmoid, swish, gelu, elu", "relu", "hidden activation"},
+      {"model.dropout", "number in [0, 0.99]", "0", "dropout after each hidden layer"},
+      {"training", "object", "see its keys", "training defaults (what the space does not set)"},
+      {"training.epochs", "integer", "30", "epochs per trial"},
+      {"training.batch_size", "integer", "32", "rows per step"},
+      {"training.learning_rate", "number", "0.001", "initial learning rate"},
+      {"training.optimizer", "sgd, rmsprop, adam, adamw", "adam", "optimizer"},
+      {"training.weight_decay", "number in [0, 10]", "0", "decoupled weight decay (adamw) or L2 (others)"},
+      {"training.momentum", "number in [0, 0.999]", "0", "momentum (sgd)"},
+      {"training.patience", "integer", "5", "epochs without validation improvement before stopping; 0: never"},
+      {"training.clip_norm", "number", "0", "gradient norm clipping; 0: none"},
+      {"training.schedule", "constant, step, cosine, plateau", "constant", "learning-rate schedule"},
+      {"training.seed", "integer", "0", "seed of initialisation, shuffling and dropout"},
+      {"training.save_models", "boolean", "true", "keep every trial's model and validation predictions (the AutoDEUQ catalogue)"},
+      {"training.loss", "mse, mae, gaussian_nll, cross_entropy, binary_cross_entropy", "from the task", "training loss"},
+      {"architecture", "object", "none", "a network search space (NAS); its arch_<node> parameters join the space"},
+      {"architecture.inputs", "integer", "the dataset's features", "input width"},
+      {"architecture.outputs", "integer", "from the task", "output width"},
+      {"architecture.output_activation", "activation name", "identity", "activation of the output layer"},
+      {"architecture.max_choices", "integer", "64", "most candidates a node may have"},
+      {"architecture.nodes", "array", "required without a preset", "the nodes, in order"},
+      {"architecture.nodes[].name", "string", "required", "node name"},
+      {"architecture.nodes[].type", "constant, variable, mirror, skip", "required", "node kind"},
+      {"architecture.nodes[].op", "operation", "required (constant)", "identity, dense:<units>[:<activation>], dropout:<rate>, activation:<name>"},
+      {"architecture.nodes[].ops", "[operation]", "required (variable)", "the candidate operations"},
+      {"architecture.nodes[].of", "string", "required (mirror)", "the variable node whose choice it repeats"},
+      {"architecture.nodes[].anchors", "integer", "1", "skip: how many previous block outputs it may merge"},
+      {"architecture.nodes[].merge", "add, concat", "add", "skip: how the merge combines"},
+      {"architecture.preset", "dense_skip, residual_mlp", "none", "a ready-made space instead of nodes"},
+      {"architecture.blocks", "integer", "3", "preset: blocks"},
+      {"architecture.units", "[integer]", "[16, 32, 48, 64, 96]", "dense_skip: widths to choose from"},
+      {"architecture.widths", "[integer]", "[32, 64, 128]", "residual_mlp: widths to choose from"},
+      {"architecture.activations", "[activation name]", "[relu, tanh]", "preset: activations to choose from"},
+      {"architecture.anchors", "integer", "2", "preset: previous blocks a skip may reach"},
+      {"architecture.dropout", "[number]", "none", "dense_skip: dropout rates to choose from"},
+      {"space", "object", "required without an architecture", "the hyperparameters searched"},
+      {"space.parameters", "array", "required", "one object per hyperparameter (alias: params)"},
+      {"space.params", "array", "-", "alias of parameters"},
+      {"space.parameters[].name", "string", "required", "a hyperparameter of the training trial (README: the main job)"},
+      {"space.parameters[].type", "float, int, categorical, ordinal", "required", "its kind (aliases: real, continuous, integer)"},
+      {"space.parameters[].low", "number", "required (float, int)", "lower bound"},
+      {"space.parameters[].high", "number", "required (float, int)", "upper bound"},
+      {"space.parameters[].log", "boolean", "false", "sample on a log scale"},
+      {"space.parameters[].step", "number", "none", "values on a grid of this step"},
+      {"space.parameters[].ratio", "number", "none", "values on a geometric grid of this ratio"},
+      {"space.parameters[].choices", "[number or string]", "required (categorical, ordinal)", "the values (aliases: sequence, values)"},
+      {"space.parameters[].sequence", "[number or string]", "-", "alias of choices"},
+      {"space.parameters[].values", "[number or string]", "-", "alias of choices"},
+      {"space.parameters[].default", "number or string", "none", "the value the search tries first"},
+      {"space.conditions", "array", "none", "parameters active only for some values of another"},
+      {"space.conditions[].child", "string", "required", "the conditional parameter"},
+      {"space.conditions[].parent", "string", "required", "the parameter it depends on"},
+      {"space.conditions[].values", "value or [value]", "required", "parent values that activate the child (alias: in)"},
+      {"space.conditions[].in", "value or [value]", "-", "alias of values"},
+      {"space.forbidden", "array", "none", "combinations never proposed"},
+      {"space.forbidden[].<parameter>", "value or [value]", "-", "a clause: forbidden when every named parameter takes one of its values"},
+      {"search", "object", "cbo with its defaults", "the algorithm"},
+      {"search.algorithm", "cbo, random, evolution, agebo", "cbo", "Bayesian optimisation, random search, aging evolution, or AgEBO (needs an architecture)"},
+      {"search.surrogate", "ET, RF, GP", "ET", "cbo: surrogate model"},
+      {"search.acquisition", "UCB, LCB, EI, PI", "UCB", "cbo: acquisition function"},
+      {"search.kappa", "number in [0, 100]", "1.96", "cbo: UCB exploration weight"},
+      {"search.kappa_decay", "number in [0, 1]", "1", "cbo: kappa is multiplied by this after each proposal"},
+      {"search.initial_points", "integer", "10", "cbo: size of the initial design"},
+      {"search.liar", "cl_worst, cl_mean, cl_best, qUCB", "cl_worst", "cbo: how running trials are told to the surrogate"},
+      {"search.seed", "integer", "0", "seed of the search"},
+      {"search.mode", "centralized, decentralized", "centralized", "MPI: one master rank, or every rank searching and sharing results"},
+      {"search.population_size", "integer", "100", "evolution, agebo: population"},
+      {"search.sample_size", "integer", "10", "evolution, agebo: tournament size"},
+      {"search.minimize", "boolean", "false", "minimise the objective instead of maximising it"},
+      {"budget", "object", "required", "when the search stops"},
+      {"budget.evaluations", "integer", "0 (none)", "finished trials (evaluations and/or seconds must be set)"},
+      {"budget.seconds", "number", "0 (none)", "wall time for starting new trials"},
+      {"budget.trial_timeout", "number", "0 (none)", "seconds a trial may train"},
+      {"output", "string", "kyper-output", "output folder, relative to the job file"},
+  };
+  return keys;
+}
+
+std::set<std::string> job_section_keys(const std::string& section) {
+  std::set<std::string> out;
+  const std::string prefix = section.empty() ? "" : section + ".";
+  for (const auto& key : job_reference()) {
+    if (key.path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = key.path.substr(prefix.size());
+    if (!rest.empty() && rest.find_first_of(".[") == std::string::npos) out.insert(rest);
+  }
+  return out;
+}
+
+std::string job_reference_markdown() {
+  std::ostringstream out;
+  out << "| key | type | default | meaning |\n|---|---|---|---|\n";
+  for (const auto& key : job_reference())
+    out << "| `" << key.path << "` | " << key.type << " | " << key.default_value << " | " << key.meaning << " |\n";
+  return out.str();
+}
+
+}  // namespace kyper

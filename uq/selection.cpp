@@ -1,5 +1,7 @@
 #include <kyper/uq/selection.hpp>
 
+#include <string>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -46,7 +48,9 @@ Selection from_counts(const std::vector<int>& order, const std::vector<int>& cou
 
 namespace {
 const EnumNames<SelectionMethod> kSelectionNames("ensemble selection method",
-                                                 {{SelectionMethod::TopK, "topk"}, {SelectionMethod::Greedy, "greedy"}},
+                                                 {{SelectionMethod::TopK, "topk"},
+                                                  {SelectionMethod::Greedy, "greedy"},
+                                                  {SelectionMethod::Robust, "robust"}},
                                                  {{SelectionMethod::TopK, "top-k"},
                                                   {SelectionMethod::TopK, "top_k"},
                                                   {SelectionMethod::Greedy, "caruana"}});
@@ -77,7 +81,10 @@ Selection select_top_k(const std::vector<double>& ll, int candidates, long rows,
   return from_counts(order, counts, std::move(trace));
 }
 
-Selection select_greedy(const std::vector<double>& ll, int candidates, long rows, int k) {
+namespace {
+// Greedy forward selection with replacement. With `fill_to_k`, once no addition lowers the NLL,
+// the unselected candidate whose addition raises it least joins, until k distinct members are in.
+Selection greedy(const std::vector<double>& ll, int candidates, long rows, int k, bool fill_to_k) {
   KYPER_REQUIRE(k >= 1, "ensemble size k must be >= 1, got " << k);
   const auto nll = own_nll(ll, candidates, rows);
   // log Σ_{selected, with multiplicity} p_m(y_r): adding m is one log_add per row.
@@ -85,29 +92,67 @@ Selection select_greedy(const std::vector<double>& ll, int candidates, long rows
   std::vector<int> counts(size_t(candidates), 0), order;
   std::vector<double> trace;
   double current = std::numeric_limits<double>::infinity();
-  // Re-selections count as steps but not as members (as DeepHyper's greedy_caruana); every step
-  // lowers the NLL strictly, and the cap only bounds the work.
-  for (int step = 0; int(order.size()) < k && step < 100 * k; ++step) {
-    int best = -1;
-    double best_nll = current;
+  const int usable = int(std::count_if(nll.begin(), nll.end(), [](double v) { return std::isfinite(v); }));
+  // Re-selections count as steps but not as members (as DeepHyper's greedy_caruana). The cap bounds
+  // the work: re-adding a dominant model can lower the NLL a little for ever; past it, filling up
+  // to k distinct members (fill_to_k) still takes its turns.
+  const int cap = 100 * k;
+  for (int step = 0; int(order.size()) < k && (step < cap || fill_to_k) && step < cap + k; ++step) {
+    int best = -1, best_new = -1;
+    double best_nll = current, best_new_nll = std::numeric_limits<double>::infinity();
     for (int m = 0; m < candidates; ++m) {
       if (!std::isfinite(nll[m])) continue;
       double sum = 0;
       for (long r = 0; r < rows; ++r) sum -= log_add(log_sum[r], ll[size_t(m) * rows + r]);
       const double value = sum / double(rows) + std::log(double(step + 1));
       if (value < best_nll) best = m, best_nll = value;  // first best on ties: deterministic
+      if (counts[m] == 0 && value < best_new_nll) best_new = m, best_new_nll = value;
     }
-    if (best < 0) break;  // no addition lowers the NLL
+    if (step >= cap) best = -1;  // the greedy budget is spent: only new members from here
+    if (best < 0) {  // no addition lowers the NLL
+      if (!fill_to_k || best_new < 0 || int(order.size()) >= std::min(k, usable)) break;
+      best = best_new, best_nll = best_new_nll;
+    }
     for (long r = 0; r < rows; ++r) log_sum[r] = log_add(log_sum[r], ll[size_t(best) * rows + r]);
     if (counts[best]++ == 0) order.push_back(best);
     trace.push_back(current = best_nll);
   }
   return from_counts(order, counts, std::move(trace));
 }
+}  // namespace
+
+Selection select_greedy(const std::vector<double>& ll, int candidates, long rows, int k) {
+  Selection s = greedy(ll, candidates, rows, k, false);
+  s.rule = "greedy (Caruana, with replacement) until no addition lowers the validation NLL, at most " +
+           std::to_string(k) + " distinct members";
+  return s;
+}
+
+Selection select_robust(const std::vector<double>& ll, int candidates, long rows, int k) {
+  if (rows < kRobustSelectionMinRows) {
+    Selection s = select_top_k(ll, candidates, rows, k);
+    s.rule = "robust: top " + std::to_string(k) + " by validation NLL (only " + std::to_string(rows) +
+             " validation rows, fewer than " + std::to_string(kRobustSelectionMinRows) +
+             ": greedy selection would fit their noise)";
+    return s;
+  }
+  Selection s = greedy(ll, candidates, rows, k, true);
+  s.rule = "robust: greedy (Caruana, with replacement) on " + std::to_string(rows) +
+           " validation rows, continued until " + std::to_string(k) + " distinct members";
+  return s;
+}
 
 Selection select(SelectionMethod method, const std::vector<double>& ll, int candidates, long rows, int k) {
-  return method == SelectionMethod::TopK ? select_top_k(ll, candidates, rows, k)
-                                         : select_greedy(ll, candidates, rows, k);
+  switch (method) {
+    case SelectionMethod::TopK: {
+      Selection s = select_top_k(ll, candidates, rows, k);
+      s.rule = "top " + std::to_string(k) + " by validation NLL";
+      return s;
+    }
+    case SelectionMethod::Greedy: return select_greedy(ll, candidates, rows, k);
+    case SelectionMethod::Robust: break;
+  }
+  return select_robust(ll, candidates, rows, k);
 }
 
 }  // namespace kyper::uq

@@ -34,9 +34,9 @@ const char* kUsage =
     "  kyper search --config search.json [--resume] [--output DIR]   (also under mpiexec -n N)\n"
     "  kyper nas --config nas.json [--resume] [--output DIR]         (a search with an \"architecture\")\n"
     "  kyper predict --model best.kyper --data X.csv [--output predictions.csv]\n"
-    "  kyper ensemble --catalogue DIR [--k 5] [--method greedy|topk] [--output DIR/ensemble.json]\n"
+    "  kyper ensemble --catalogue DIR [--k 5] [--method robust|greedy|topk] [--output FILE]\n"
     "  kyper ensemble --catalogue DIR --method random-init --config search.json [--k 5] [--trial ID]\n"
-    "  kyper predict --ensemble ensemble.json --data X.csv [--uncertainty] [--output predictions.csv]\n"
+    "  kyper predict --ensemble DIR/ensemble_robust.json --data X.csv [--uncertainty] [--output predictions.csv]\n"
     "  kyper --version\n"
     "  kyper <command> --help     that command's options\n"
     "Any command takes --verbose (errors also say where in Kyper's source they were raised) and\n"
@@ -70,23 +70,25 @@ const std::map<std::string, std::string>& command_help() {
        "target columns, prints the scores.\n"
        "options:\n"
        "  --model FILE      a model file (best.kyper or models/trial_<id>.kyper)\n"
-       "  --ensemble FILE   an ensemble manifest (ensemble.json) from kyper ensemble\n"
+       "  --ensemble FILE   an ensemble manifest (ensemble_<method>.json) from kyper ensemble\n"
        "  --data FILE       the rows to predict (CSV with a header)\n"
        "  --uncertainty     with --ensemble: also the aleatoric/epistemic split and the 95% interval\n"
        "  --output FILE     where the predictions go (default predictions.csv)\n"
        "  --verbose         errors also name the place in Kyper's source that raised them\n"},
       {"ensemble",
-       "usage: kyper ensemble --catalogue DIR [--method greedy|topk|random-init] [--k K] [--output FILE]\n"
+       "usage: kyper ensemble --catalogue DIR [--method robust|greedy|topk|random-init] [--k K] [--output FILE]\n"
        "Builds a deep ensemble from the models a search kept in DIR/models (AutoDEUQ), without\n"
        "retraining, or retrains one configuration from K seeds (random-init, the baseline).\n"
        "options:\n"
        "  --catalogue DIR   a search's output folder\n"
-       "  --method M        greedy (default): Caruana selection on the validation NLL; topk: the K best;\n"
-       "                    random-init: K seeds of the best trial's configuration (needs --config)\n"
-       "  --k K             ensemble size (default 5); for greedy, the number of distinct members\n"
+       "  --method M        robust (default): top K below 100 validation rows, else greedy selection\n"
+       "                    continued to K distinct members; greedy: Caruana selection on the validation\n"
+       "                    NLL, stops when no addition helps; topk: the K best; random-init: K seeds of\n"
+       "                    the best trial's configuration (needs --config)\n"
+       "  --k K             ensemble size (default 5): the number of distinct members (greedy: at most)\n"
        "  --config FILE     random-init: the search's job file\n"
        "  --trial ID        random-init: retrain this trial's configuration instead of the best\n"
-       "  --output FILE     the manifest (default DIR/ensemble.json, DIR/ensemble_random_init.json)\n"
+       "  --output FILE     the manifest (default DIR/ensemble_<method>.json)\n"
        "  --verbose         errors also name the place in Kyper's source that raised them\n"}};
   return help;
 }
@@ -293,7 +295,7 @@ int ensemble_command(int argc, char** argv) {
   KYPER_REQUIRE(options.count("--catalogue"), "kyper ensemble needs --catalogue DIR (a search's output folder)\n" << kUsage);
   const std::string folder = options["--catalogue"];
   const int k = options.count("--k") ? parse_count("--k", options["--k"]) : 5;
-  const std::string method = options.count("--method") ? options["--method"] : "greedy";
+  const std::string method = options.count("--method") ? options["--method"] : "robust";
   kyper::uq::Ensemble ensemble;
   std::string out;
   if (method == "random-init") {
@@ -303,7 +305,7 @@ int ensemble_command(int argc, char** argv) {
     const auto config = trial_configuration(job, (fs::path(folder) / "results.csv").string(), trial);
     std::printf("random-init ensemble: training %d seeds of %s\n", k, config.to_string().c_str());
     ensemble = kyper::uq::train_random_init_ensemble(*job.problem, config, k, (fs::path(folder) / "random_init").string());
-    out = options.count("--output") ? options["--output"] : (fs::path(folder) / "ensemble_random_init.json").string();
+    out = options.count("--output") ? options["--output"] : (fs::path(folder) / "ensemble_random-init.json").string();
   } else {
     KYPER_REQUIRE(!options.count("--config") && !options.count("--trial"), "--config and --trial are for --method random-init");
     const auto selection_method = kyper::uq::parse_selection_method(method);
@@ -315,11 +317,18 @@ int ensemble_command(int argc, char** argv) {
     std::printf("catalogue %s: %d models, %ld validation rows\n", catalogue.folder.c_str(), v.members, v.rows);
     std::printf("%s selection, k = %d: validation NLL by step:", kyper::uq::to_string(selection_method), k);
     for (double nll : selection.nll) std::printf(" %.4f", nll);
-    std::printf("\n");
+    std::printf("\nrule: %s\n", selection.rule.c_str());
+    if (selection.members.size() < 2)
+      std::fprintf(stderr,
+                   "warning: the ensemble has %zu distinct member(s): its epistemic variance is zero. Use a "
+                   "larger --k, --method robust or topk, or a catalogue with more usable models.\n",
+                   selection.members.size());
     print_scores(v.pick({selection.members.front()}, {1.0}), catalogue.targets, "best single model, validation");
     print_scores(v.pick(selection.members, selection.weights), catalogue.targets, "ensemble, validation");
     ensemble = kyper::uq::Ensemble::from_selection(catalogue, selection, kyper::uq::to_string(selection_method));
-    out = options.count("--output") ? options["--output"] : (fs::path(folder) / "ensemble.json").string();
+    // One manifest per method, so building a second ensemble does not overwrite the first.
+    out = options.count("--output") ? options["--output"]
+                                    : (fs::path(folder) / ("ensemble_" + method + ".json")).string();
   }
   for (const auto& m : ensemble.members())
     std::printf("  member trial %ld weight %.3f %s\n", long(m.trial), m.weight, m.model_path.c_str());

@@ -15,8 +15,14 @@ sed -e "s#\"../data/diabetes.csv\"#\"$src/examples/data/diabetes.csv\"#" \
 "$kyper" search --config "$config" >"$work/search.log"
 ls "$work"/out/models/trial_*.validation.csv >/dev/null || fail "the search kept no validation predictions"
 
+# The default (robust): this catalogue's ~88 validation rows are too few for greedy selection, so
+# it takes the top 3, and says so; every method keeps its own manifest.
+"$kyper" ensemble --catalogue "$work/out" --k 3 | tee "$work/robust.log"
+grep -q "^rule: robust: top 3 by validation NLL" "$work/robust.log" || fail "the default does not say its rule"
+[ "$(grep -o '"weight"' "$work/out/ensemble_robust.json" | wc -l)" -eq 3 ] || fail "the default ensemble should have 3 members"
 "$kyper" ensemble --catalogue "$work/out" --k 3 --method greedy | tee "$work/greedy.log"
-grep -q '"method":"greedy"' "$work/out/ensemble.json" || fail "no greedy ensemble.json"
+[ -f "$work/out/ensemble_robust.json" ] || fail "greedy overwrote the default ensemble"
+grep -q '"method":"greedy"' "$work/out/ensemble_greedy.json" || fail "no greedy ensemble_greedy.json"
 # The greedy NLL trace never increases.
 awk '/validation NLL by step:/ { for (i = 10; i <= NF; ++i) { if (i > 10 && $i > prev + 1e-12) exit 1; prev = $i }; if (NF < 10) exit 1 }' \
   "$work/greedy.log" || fail "greedy validation NLL increased"
@@ -27,7 +33,7 @@ awk '/validation NLL by step:/ { for (i = 10; i <= NF; ++i) { if (i > 10 && $i >
 "$kyper" ensemble --catalogue "$work/out" --k 2 --method random-init --config "$config" | tee "$work/random.log"
 [ "$(ls "$work"/out/random_init/models/*.kyper | wc -l)" -eq 2 ] || fail "random-init should train 2 models"
 
-"$kyper" predict --ensemble "$work/out/ensemble.json" --data "$src/examples/data/diabetes.csv" --uncertainty \
+"$kyper" predict --ensemble "$work/out/ensemble_greedy.json" --data "$src/examples/data/diabetes.csv" --uncertainty \
   --output "$work/pred.csv" | tee "$work/predict.log"
 head -1 "$work/pred.csv" | grep -qx "progression_mean,progression_variance,progression_aleatoric,progression_epistemic,progression_lower95,progression_upper95" \
   || fail "unexpected columns: $(head -1 "$work/pred.csv")"
@@ -38,7 +44,7 @@ awk -F, 'NR > 1 { if ($3 < 0 || $4 < 0 || ($2 - $3 - $4) > 1e-4 * $2 || ($3 + $4
 grep -q "NLL .* (mixture) .* (Gaussian of mean and variance) .* coverage95" "$work/predict.log" || fail "data with targets should be scored, both NLLs named"
 # Without --uncertainty the ensemble writes what a single Gaussian model writes; a single model
 # prints the same scores (its mixture of one: the two NLLs agree).
-"$kyper" predict --ensemble "$work/out/ensemble.json" --data "$src/examples/data/diabetes.csv" --output "$work/pred_plain.csv" >/dev/null
+"$kyper" predict --ensemble "$work/out/ensemble_greedy.json" --data "$src/examples/data/diabetes.csv" --output "$work/pred_plain.csv" >/dev/null
 head -1 "$work/pred_plain.csv" | grep -qx "progression_mean,progression_variance" || fail "unexpected columns: $(head -1 "$work/pred_plain.csv")"
 "$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred_model.csv" | tee "$work/predict_model.log"
 head -1 "$work/pred_model.csv" | grep -qx "progression_mean,progression_variance" || fail "unexpected model columns: $(head -1 "$work/pred_model.csv")"
@@ -58,7 +64,7 @@ expect_error no_folder "does not exist" "$kyper" ensemble --catalogue "$work/now
 expect_error no_config "needs --config" "$kyper" ensemble --catalogue "$work/out" --method random-init
 expect_error model_uncertainty "--uncertainty needs --ensemble" \
   "$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --uncertainty
-sed 's#"weight":[0-9.e-]*#"weight":-1#' "$work/out/ensemble.json" >"$work/bad_weight.json"
+sed 's#"weight":[0-9.e-]*#"weight":-1#' "$work/out/ensemble_greedy.json" >"$work/bad_weight.json"
 expect_error bad_weight "bad_weight.json: key 'members[0].weight' must be a number > 0" \
   "$kyper" predict --ensemble "$work/bad_weight.json" --data "$src/examples/data/diabetes.csv"
 # A plain (MSE) regression catalogue has no variance to build uncertainty from.

@@ -45,7 +45,7 @@ sed -e "s#\"../data/diabetes.csv\"#\"$src/examples/data/diabetes.csv\"#" -e "s#\
     "$src/examples/nas/autodeuq.json" >"$work/nas_uq.json"
 "$kyper" nas --config "$work/nas_uq.json" >/dev/null
 "$kyper" ensemble --catalogue "$work/out_uq" --k 3 >"$work/nas_ensemble.log" || fail "no ensemble from a NAS catalogue"
-"$kyper" predict --ensemble "$work/out_uq/ensemble.json" --data "$src/examples/data/diabetes.csv" --uncertainty \
+"$kyper" predict --ensemble "$work/out_uq/ensemble_robust.json" --data "$src/examples/data/diabetes.csv" --uncertainty \
   --output "$work/nas_uq_pred.csv" >/dev/null
 head -1 "$work/nas_uq_pred.csv" | grep -q "progression_epistemic" || fail "NAS ensemble predictions lack the epistemic column"
 

@@ -2,6 +2,7 @@
 // is the NLL of the ensemble it reports, top-K is ordered by each model's own NLL, and diverged
 // models are never picked.
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include <gmock/gmock.h>
@@ -110,5 +111,51 @@ TEST(Selection, RejectsBadInput) {
   EXPECT_THAT(kyper::testing::error_of([&] { select_top_k(ll, 4, 10, 2); }), ::testing::HasSubstr("4 x 10"));
   for (double& v : ll) v = -INFINITY;
   EXPECT_THAT(kyper::testing::error_of([&] { select_greedy(ll, 3, 10, 2); }), ::testing::HasSubstr("diverged"));
-  EXPECT_THAT(kyper::testing::error_of([] { parse_selection_method("best"); }), ::testing::HasSubstr("topk, greedy"));
+  EXPECT_THAT(kyper::testing::error_of([] { parse_selection_method("best"); }), ::testing::HasSubstr("topk, greedy, robust"));
+}
+
+// The robust default: top-K on a small validation set, and on a large one greedy continued until
+// K distinct members, even where plain greedy stops at one.
+TEST(Selection, RobustTakesTopKOnFewRows) {
+  const Synthetic s = catalogue(12, kRobustSelectionMinRows - 1, 21);
+  const auto ll = member_log_likelihood(s.predictions, s.targets.data());
+  const Selection robust = select_robust(ll, 12, s.predictions.rows, 4);
+  const Selection top = select_top_k(ll, 12, s.predictions.rows, 4);
+  EXPECT_EQ(robust.members, top.members);
+  EXPECT_EQ(robust.weights, top.weights);
+  EXPECT_THAT(robust.rule, ::testing::HasSubstr("top 4"));
+}
+
+TEST(Selection, RobustReachesKDistinctMembersWhereGreedyCollapses) {
+  // One model far better than the rest: plain greedy keeps re-adding it and stops at one member.
+  Synthetic s = catalogue(6, 400, 5);
+  auto& p = s.predictions;
+  for (long r = 0; r < p.rows; ++r) {
+    p.mean[p.at(0, r, 0)] = s.targets[r];  // member 0 predicts the targets almost exactly
+    p.variance[p.at(0, r, 0)] = 0.01;
+  }
+  const auto ll = member_log_likelihood(p, s.targets.data());
+  const Selection greedy = select_greedy(ll, 6, p.rows, 3);
+  ASSERT_EQ(greedy.members.size(), 1u) << "the set-up should make plain greedy collapse";
+  const Selection robust = select_robust(ll, 6, p.rows, 3);
+  EXPECT_EQ(robust.members.size(), 3u);
+  EXPECT_EQ(robust.members.front(), 0);
+  EXPECT_NEAR(std::accumulate(robust.weights.begin(), robust.weights.end(), 0.0), 1.0, 1e-12);
+  EXPECT_THAT(robust.rule, ::testing::HasSubstr("3 distinct members"));
+  // Its reported NLL is the NLL of the mixture it reports.
+  const auto mixed = mixture_log_likelihood(member_log_likelihood(p.pick(robust.members, robust.weights), s.targets.data()),
+                                            robust.weights, p.rows);
+  double nll = 0;
+  for (double v : mixed) nll -= v;
+  EXPECT_NEAR(robust.validation_nll(), nll / double(p.rows), 1e-9);
+}
+
+TEST(Selection, RobustNeverPicksDivergedModels) {
+  Synthetic s = catalogue(4, 200, 8);
+  auto& p = s.predictions;
+  for (long r = 0; r < p.rows; ++r) p.mean[p.at(2, r, 0)] = std::nan("");
+  const auto ll = member_log_likelihood(p, s.targets.data());
+  const Selection robust = select_robust(ll, 4, p.rows, 4);  // only 3 usable: stops there
+  EXPECT_EQ(robust.members.size(), 3u);
+  EXPECT_THAT(robust.members, ::testing::Not(::testing::Contains(2)));
 }

@@ -38,6 +38,13 @@ std::vector<std::int64_t> Search::abandon_pending() {
   return ids;
 }
 
+void Search::skip_ids_below(std::int64_t id) {
+  if (id <= next_id_) return;
+  // The first id of this search's own sequence (id_offset + k * id_stride) at or above `id`.
+  const std::int64_t steps = (id - options_.id_offset + options_.id_stride - 1) / options_.id_stride;
+  next_id_ = options_.id_offset + steps * options_.id_stride;
+}
+
 std::vector<Trial> Search::ask(int n) {
   KYPER_REQUIRE(n >= 0, "ask: n must be >= 0, got " << n);
   std::vector<Configuration> configs = propose(n);
@@ -154,52 +161,103 @@ void Search::save(std::ostream& out) const {
 }
 
 void Search::load(std::istream& in) {
-  cereal::BinaryInputArchive ar(in);
-  std::string magic, algorithm, space_json, rng_state;
-  std::uint64_t seed = 0;
-  bool maximize = true;
-  std::int64_t next_id = 0;
+  // The state is saved first and put back when reading fails half-way: a damaged checkpoint
+  // must not leave a search that is part old, part new (the caller rebuilds it instead).
+  std::stringstream before;
+  save(before);
   try {
-    ar(magic);
-  } catch (const std::exception&) {
-    KYPER_FAIL("search checkpoint: cannot read the header");
+    read_checkpoint(in);
+  } catch (...) {
+    read_checkpoint(before);
+    throw;
   }
-  KYPER_REQUIRE(magic == kMagic, "search checkpoint: not a Kyper search checkpoint");
-  ar(algorithm, space_json, seed, maximize, next_id, rng_state);
-  KYPER_REQUIRE(algorithm == name(), "search checkpoint: written by " << algorithm
-                                                                      << ", loading into " << name());
-  KYPER_REQUIRE(space_json == space_.to_json(),
-                "search checkpoint: written for another space: " << space_json);
-  KYPER_REQUIRE(maximize == options_.maximize,
-                "search checkpoint: objective direction differs from this search's");
-  const auto names = space_.names();
-  std::vector<Observation> observations;
-  std::uint64_t count = 0;
-  ar(count);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    Observation o;
-    std::vector<Value> values;
-    ar(o.id, values, o.objective, o.reason, o.timestamp_submit, o.timestamp_start,
-       o.timestamp_end, o.timestamp_gather, o.metadata);
-    o.config = Configuration(names, std::move(values));
-    observations.push_back(std::move(o));
+}
+
+namespace {
+// The format tag, read by hand (cereal's string layout: a 64-bit length, then the bytes) so that
+// a garbage file is recognised before cereal allocates whatever its first bytes say.
+void read_format_tag(std::istream& in) {
+  std::uint64_t length = 0;
+  in.read(reinterpret_cast<char*>(&length), sizeof length);
+  KYPER_REQUIRE(in.gcount() > 0, "search checkpoint: empty file");
+  KYPER_REQUIRE(in, "search checkpoint: cut short in its header");
+  KYPER_REQUIRE(length <= 64, "search checkpoint: not a Kyper search checkpoint");
+  std::string tag(static_cast<std::size_t>(length), '\0');
+  in.read(tag.data(), static_cast<std::streamsize>(length));
+  KYPER_REQUIRE(in, "search checkpoint: cut short in its header");
+  const std::string family = "kyper-search-checkpoint-";
+  KYPER_REQUIRE(tag == kMagic || tag.rfind(family, 0) != 0, "search checkpoint: format '"
+                    << tag << "' of another Kyper version (this one reads '" << kMagic << "')");
+  KYPER_REQUIRE(tag == kMagic, "search checkpoint: not a Kyper search checkpoint");
+}
+}  // namespace
+
+void Search::read_checkpoint(std::istream& in) {
+  read_format_tag(in);
+  try {
+    cereal::BinaryInputArchive ar(in);
+    std::string algorithm, space_json, rng_state;
+    std::uint64_t seed = 0;
+    bool maximize = true;
+    std::int64_t next_id = 0;
+    ar(algorithm, space_json, seed, maximize, next_id, rng_state);
+    KYPER_REQUIRE(algorithm == name(), "search checkpoint: written by " << algorithm
+                                                                        << ", loading into " << name());
+    KYPER_REQUIRE(space_json == space_.to_json(),
+                  "search checkpoint: written for another space: " << space_json);
+    KYPER_REQUIRE(maximize == options_.maximize,
+                  "search checkpoint: objective direction differs from this search's");
+    KYPER_REQUIRE(next_id >= options_.id_offset && (next_id - options_.id_offset) % options_.id_stride == 0,
+                  "search checkpoint: its trial ids (next " << next_id << ") are not this search's sequence "
+                  << options_.id_offset << " + k * " << options_.id_stride << " (another rank or rank count)");
+    const auto names = space_.names();
+    auto check = [&](const Configuration& config) {
+      try {
+        space_.validate(config);
+      } catch (const Error& e) {
+        KYPER_FAIL("search checkpoint: holds a configuration outside the space (" << e.what() << ")");
+      }
+    };
+    std::vector<Observation> observations;
+    std::uint64_t count = 0;
+    ar(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      Observation o;
+      std::vector<Value> values;
+      ar(o.id, values, o.objective, o.reason, o.timestamp_submit, o.timestamp_start,
+         o.timestamp_end, o.timestamp_gather, o.metadata);
+      o.config = Configuration(names, std::move(values));
+      check(o.config);
+      observations.push_back(std::move(o));
+    }
+    std::map<std::int64_t, PendingTrial> pending;
+    ar(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::int64_t id = 0;
+      std::vector<Value> values;
+      PendingTrial p;
+      ar(id, values, p.timestamp_submit);
+      p.config = Configuration(names, std::move(values));
+      check(p.config);
+      pending[id] = std::move(p);
+    }
+    load_state(ar);
+    std::mt19937_64 rng;
+    std::istringstream rng_text(rng_state);
+    rng_text >> rng;
+    KYPER_REQUIRE(rng_text, "search checkpoint: unreadable random number generator state");
+    rng_ = rng;
+    options_.seed = seed;
+    next_id_ = next_id;
+    observations_ = std::move(observations);
+    pending_ = std::move(pending);
+  } catch (const Error&) {
+    throw;
+  } catch (const cereal::Exception& e) {
+    KYPER_FAIL("search checkpoint: cut short (" << e.what() << ")");
+  } catch (const std::exception& e) {
+    KYPER_FAIL("search checkpoint: corrupt (" << e.what() << ")");
   }
-  std::map<std::int64_t, PendingTrial> pending;
-  ar(count);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    std::int64_t id = 0;
-    std::vector<Value> values;
-    PendingTrial p;
-    ar(id, values, p.timestamp_submit);
-    p.config = Configuration(names, std::move(values));
-    pending[id] = std::move(p);
-  }
-  load_state(ar);
-  std::istringstream(rng_state) >> rng_;
-  options_.seed = seed;
-  next_id_ = next_id;
-  observations_ = std::move(observations);
-  pending_ = std::move(pending);
   known_.clear();
   for (const auto& o : observations_) known_.insert(key(o.config));
   for (const auto& p : pending_) known_.insert(key(p.second.config));

@@ -1,8 +1,13 @@
 #include "checkpoint.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include <kyper/atomic_file.hpp>
 #include <kyper/error.hpp>
@@ -12,38 +17,106 @@ namespace kyper::scheduler_detail {
 namespace fs = std::filesystem;
 using search::Observation;
 
+namespace {
+
+void warn(const std::string& message) { std::fprintf(stderr, "kyper: warning: %s\n", message.c_str()); }
+
+// Loads the checkpoint at `path` into `s`: "" when it loaded, else why not (`s` is then unchanged).
+std::string load_checkpoint(search::Search& s, const std::string& path) {
+  if (!fs::exists(path)) return "missing";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string("cannot open it: ") + std::strerror(errno);
+  try {
+    s.load(in);
+  } catch (const Error& e) {
+    std::string why = e.what();
+    const std::string prefix = "search checkpoint: ";
+    if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+    return why;
+  }
+  return "";
+}
+
+// Why a loaded state disagrees with the results tables (it records a trial they lack: a torn
+// row was dropped, or the table lost rows the checkpoint had), or "" when it agrees.
+std::string disagreement(const search::Search& s, const std::map<std::int64_t, const Observation*>& rows) {
+  for (const auto& o : s.observations()) {
+    auto row = rows.find(o.id);
+    if (row == rows.end()) return "it records trial " + std::to_string(o.id) + ", which the table lacks";
+    if (!(row->second->config == o.config))
+      return "its trial " + std::to_string(o.id) + " has another configuration than the table's";
+  }
+  return "";
+}
+
+}  // namespace
+
+Output::Output(const SchedulerOptions& options, const std::string& suffix)
+    : results_path((fs::path(options.output_dir) / ("results" + suffix + ".csv")).string()),
+      checkpoint_path((fs::path(options.output_dir) / ("search_state" + suffix + ".bin")).string()) {}
+
+Output::~Output() {
+  if (search) search->attach(nullptr);
+}
+
 void write_checkpoint(const search::Search& s, const std::string& path) {
   write_file_atomically(path, [&](std::ostream& out) { s.save(out); }, "search checkpoint");
 }
 
-Output open_output(search::Search& s, const SchedulerOptions& options, const std::string& suffix) {
+void prepare_output(Output& out, const search::Space& space, const SchedulerOptions& options) {
   fs::create_directories(options.output_dir);
-  Output out;
-  out.results_path = (fs::path(options.output_dir) / ("results" + suffix + ".csv")).string();
-  out.checkpoint_path = (fs::path(options.output_dir) / ("search_state" + suffix + ".bin")).string();
   const bool have_results = fs::exists(out.results_path) && fs::file_size(out.results_path) > 0;
-  if (options.resume && have_results) {
-    if (fs::exists(out.checkpoint_path)) {
-      std::ifstream in(out.checkpoint_path, std::ios::binary);
-      s.load(in);
+  KYPER_REQUIRE(options.resume || !have_results,
+                "output folder '" << options.output_dir << "' already holds " << out.results_path
+                                  << ": pass --resume to continue that search, or choose another folder");
+  out.resuming = options.resume && have_results;
+  if (!out.resuming) return;
+  search::RecoveredResults recovered = search::recover_results(out.results_path, space);
+  if (recovered.dropped_line > 0)
+    warn(recovered.dropped_why + ": the last row was cut short mid-write; dropped it (that trial runs again)");
+  out.rows = std::move(recovered.rows);
+}
+
+void open_output(Output& out, search::Search& s, const SchedulerOptions& options,
+                 const std::vector<std::string>& other_tables) {
+  if (out.resuming) {
+    std::vector<Observation> rows = std::move(out.rows);
+    for (const auto& path : other_tables)
+      if (fs::exists(path) && fs::file_size(path) > 0)
+        for (auto& row : search::read_results(path, s.space())) rows.push_back(std::move(row));
+    std::map<std::int64_t, const Observation*> by_id;
+    for (const auto& row : rows) by_id.emplace(row.id, &row);
+
+    const std::string table = fs::path(out.results_path).filename().string();
+    std::stringstream before;  // the state to go back to when the checkpoint disagrees with the tables
+    s.save(before);
+    const std::string unreadable = load_checkpoint(s, out.checkpoint_path);
+    if (!unreadable.empty()) {
+      if (unreadable != "missing" || !rows.empty())
+        warn("search checkpoint " + out.checkpoint_path + " unreadable (" + unreadable +
+             "): rebuilding the search from " + table);
+    } else {
       s.abandon_pending();
+      const std::string why = disagreement(s, by_id);
+      if (!why.empty()) {
+        const std::int64_t handed_out = s.next_id();
+        s.load(before);
+        s.skip_ids_below(handed_out);  // the ids it handed out may name trials that ran: never reuse them
+        warn("search checkpoint " + out.checkpoint_path + " disagrees with " + table + " (" + why +
+             "): rebuilding the search from " + table);
+      }
     }
     std::set<std::int64_t> known;
     for (const auto& o : s.observations()) known.insert(o.id);
     std::vector<Observation> missing;
-    for (auto& row : search::read_results(out.results_path, s.space()))
+    for (auto& row : rows)
       if (!known.count(row.id)) missing.push_back(std::move(row));
     s.warm_start(missing);
     out.resumed = long(s.observations().size());
-    out.table = std::make_unique<search::ResultsTable>(out.results_path, s.space(), options.metadata_keys, true);
-  } else {
-    KYPER_REQUIRE(options.resume || !have_results,
-                  "output folder '" << options.output_dir << "' already holds " << out.results_path
-                                    << ": pass --resume to continue that search, or choose another folder");
-    out.table = std::make_unique<search::ResultsTable>(out.results_path, s.space(), options.metadata_keys, false);
   }
+  out.table = std::make_unique<search::ResultsTable>(out.results_path, s.space(), options.metadata_keys, out.resuming);
   s.attach(out.table.get());
-  return out;
+  out.search = &s;
 }
 
 }  // namespace kyper::scheduler_detail

@@ -1,9 +1,15 @@
 // Internal to the scheduler (not installed): the output folder of a search, its results table and
 // its checkpoint, and how a resumed search reads them back.
+//
+// The results table is the record of a search; the checkpoint (search state + RNG + the trial ids
+// handed out) only saves rebuilding it. A resume uses the checkpoint when it agrees with the
+// results table(s), and otherwise (missing, empty, cut short, garbage, another format, or
+// recording trials the table lacks) rebuilds the search from the table with a warning on stderr.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <kyper/scheduler.hpp>
 #include <kyper/search/results_table.hpp>
@@ -11,18 +17,37 @@
 
 namespace kyper::scheduler_detail {
 
+// One search's files in options.output_dir: results<suffix>.csv and search_state<suffix>.bin
+// (`suffix` tells ranks' files apart), opened in two steps so that ranks sharing a folder can
+// wait for each other in between (decentralized mode).
 struct Output {
+  Output(const SchedulerOptions& options, const std::string& suffix);
+  ~Output();  // detaches the table from the search
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
   std::string results_path, checkpoint_path;
+  bool resuming = false;                    // --resume, and a results table is there
+  std::vector<search::Observation> rows;    // the results table's rows (when resuming)
   std::unique_ptr<search::ResultsTable> table;
+  search::Search* search = nullptr;         // the search the table is attached to
   long resumed = 0;
 };
 
 // Saves the search state atomically: a kill leaves the previous checkpoint intact.
 void write_checkpoint(const search::Search& s, const std::string& path);
 
-// Prepares output_dir for `s`: a fresh results table, or (resume) the previous state: checkpoint
-// (search state + RNG) and every finished row of the results table; trials that were in flight
-// when the search died are abandoned and will be proposed again. `suffix` tells ranks' files apart.
-Output open_output(search::Search& s, const SchedulerOptions& options, const std::string& suffix);
+// Step 1: refuses a folder that holds a results table unless resuming; when resuming, reads the
+// results table back, dropping a last row torn by a crash mid-write (with a warning; that trial
+// runs again). Touches only this search's own files.
+void prepare_output(Output& out, const search::Space& space, const SchedulerOptions& options);
+
+// Step 2: a fresh results table, or (resume) the previous state: the checkpoint when it agrees
+// with the tables, else a rebuild from them, plus every row the checkpoint lacks; trials that
+// were in flight when the search died are abandoned (their ids are never handed out again) and
+// will be proposed again. `other_tables`: results tables of other ranks whose rows this search
+// also knows (decentralized mode); they must have been through step 1.
+void open_output(Output& out, search::Search& s, const SchedulerOptions& options,
+                 const std::vector<std::string>& other_tables = {});
 
 }  // namespace kyper::scheduler_detail

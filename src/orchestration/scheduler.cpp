@@ -10,12 +10,15 @@
 #include <set>
 #include <sstream>
 #include <list>
+#include <optional>
 #include <thread>
 
 #include <kyper/error.hpp>
 #include <kyper/search/results_table.hpp>
 
 #include "checkpoint.hpp"
+#include "collective.hpp"
+#include "output_lock.hpp"
 #include "scheduler_wire.hpp"
 
 namespace kyper {
@@ -108,7 +111,10 @@ SearchSummary summarize(const search::Search& s, long resumed, double seconds, d
 
 SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options) {
   check_budget(options);
-  Output out = open_output(s, options, "");
+  OutputLock lock(options.output_dir);  // held until the search returns
+  Output out(options, "");
+  prepare_output(out, s.space(), options);
+  open_output(out, s, options);
   const auto start = Clock::now();
   double busy = 0;
   while (budget_left(s, options, 0, start)) {
@@ -170,8 +176,8 @@ bool poll(MPI_Comm comm, int source, int tag, MPI_Status* status) {
   return flag != 0;
 }
 
-SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI_Comm comm, int size) {
-  Output out = open_output(s, options, "");
+SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI_Comm comm, int size,
+                         const Output& out) {
   const auto start = Clock::now();
   std::vector<int> idle;
   for (int w = size - 1; w >= 1; --w) idle.push_back(w);
@@ -270,7 +276,18 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   KYPER_REQUIRE(s.options().id_stride == size && s.options().id_offset == rank,
                 "decentralized search on rank " << rank << " needs SearchOptions id_offset = rank and id_stride = "
                                                 << size << " (trial ids must not clash across ranks)");
-  Output out = open_output(s, options, ".rank" + std::to_string(rank));
+  // One lock per job, taken by rank 0. Each rank repairs its own results table, then (once every
+  // table is repaired) reads every rank's, then (once every rank has read them) runs trials.
+  std::optional<OutputLock> lock;
+  run_collectively(comm, [&] {
+    if (rank == 0) lock.emplace(options.output_dir);
+  });
+  Output out(options, ".rank" + std::to_string(rank));
+  run_collectively(comm, [&] { prepare_output(out, s.space(), options); });
+  std::vector<std::string> other_tables;
+  for (int other = 0; other < size; ++other)
+    if (other != rank) other_tables.push_back(Output(options, ".rank" + std::to_string(other)).results_path);
+  run_collectively(comm, [&] { open_output(out, s, options, other_tables); });
   // Share of the evaluation budget: equal parts, the first ranks take the remainder.
   SchedulerOptions mine = options;
   if (options.max_evaluations > 0) {
@@ -340,11 +357,9 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   MPI_Allreduce(stats, totals, 2, MPI_DOUBLE, MPI_SUM, comm);
   // Rank 0 merges the per-rank tables into results.csv once every rank has flushed its own.
   MPI_Barrier(comm);
-  if (rank == 0) {
-    const std::string merged = (fs::path(options.output_dir) / "results.csv").string();
-    search::ResultsTable table(merged, s.space(), options.metadata_keys, false);
-    for (const auto& o : s.observations()) table.append(o);
-  }
+  if (rank == 0)
+    search::write_results((fs::path(options.output_dir) / "results.csv").string(), s.space(), options.metadata_keys,
+                          s.observations());
   return summarize(s, out.resumed, seconds_since(start), totals[1] > 0 ? totals[0] / totals[1] : 0, size);
 }
 }  // namespace
@@ -357,7 +372,17 @@ SearchSummary run_search(search::Search& s, const TrialFunction& trial, const Sc
   MPI_Comm_size(comm, &size);
   if (options.decentralized) return run_decentralized(s, trial, options, comm, rank, size);
   if (size == 1) return run_search(s, trial, options);
-  if (rank == 0) return run_master(s, options, comm, size);
+  // Rank 0 holds the folder and runs the search; the workers learn whether it could open them.
+  std::optional<OutputLock> lock;
+  std::optional<Output> out;
+  run_collectively(comm, [&] {
+    if (rank != 0) return;
+    lock.emplace(options.output_dir);
+    out.emplace(options, "");
+    prepare_output(*out, s.space(), options);
+    open_output(*out, s, options);
+  });
+  if (rank == 0) return run_master(s, options, comm, size, *out);
   run_worker(s.space(), trial, options, comm, rank);
   return summarize(s, 0, 0, 0, size);
 }

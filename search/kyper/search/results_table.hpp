@@ -1,6 +1,8 @@
-// The results table: one CSV row per told trial, flushed as it is written, so a crashed
-// search leaves every finished trial on disk. A search can be rebuilt from it (resume, or a
-// warm start of a new search).
+// The results table: one CSV row per told trial, each appended as a whole line in one write(2)
+// and synced to the disk (fdatasync) before append() returns, so a killed search leaves every
+// finished trial on disk, and a crash in the middle of a write at worst one torn last row.
+// A search can be rebuilt from it (resume, or a warm start of a new search): it is the record of
+// a search, the search's checkpoint only a speed-up.
 //
 // Columns, in order:
 //   job_id, p:<name> for each parameter (empty when inactive), objective (empty when failed),
@@ -14,7 +16,7 @@
 
 #include <kyper/search/search.hpp>
 
-#include <fstream>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,9 @@ class ResultsTable {
   // is kept and its header must match the one this table would write.
   ResultsTable(std::string path, const Space& space, std::vector<std::string> metadata_keys = {},
                bool append = false);
+  ~ResultsTable();
+  ResultsTable(const ResultsTable&) = delete;
+  ResultsTable& operator=(const ResultsTable&) = delete;
 
   void append(const Observation& observation);
   const std::string& path() const { return path_; }
@@ -33,14 +38,33 @@ class ResultsTable {
 
  private:
   std::string path_;
-  std::vector<std::string> parameter_names_;
   std::vector<std::string> metadata_keys_;
   std::vector<std::string> columns_;
-  std::ofstream out_;
+  int fd_ = -1;  // opened with O_APPEND: every row lands at the end, whole
 };
+
+// Writes a whole table (header and `observations`) at once, atomically: a crash leaves the old
+// file or the new one.
+void write_results(const std::string& path, const Space& space, const std::vector<std::string>& metadata_keys,
+                   const std::vector<Observation>& observations);
 
 // Every row of a results table, checked against `space`. Errors name the file and line.
 std::vector<Observation> read_results(const std::string& path, const Space& space);
+
+// A results table as a killed search left it.
+struct RecoveredResults {
+  std::vector<Observation> rows;
+  std::size_t dropped_line = 0;  // the line of the torn last row that was dropped; 0: none
+  std::string dropped_why;       // what was wrong with it
+};
+
+// Reads a results table for a resume. A last row cut short mid-write is dropped and the file
+// rewritten without it (atomically), so that rows can be appended again; that trial runs again.
+// Cut short: the file does not end with a line break and the last record has the wrong number of
+// fields, a value that does not parse, or a last cell that is not quoted (a closing quote is the
+// only sign that an unterminated last cell is whole; a whole row then only gets its line break
+// back). Any other bad row is an error naming its line, as in read_results.
+RecoveredResults recover_results(const std::string& path, const Space& space);
 
 // Tells `search` every row of the table (resume, or warm start from another search) and
 // returns how many rows were read.

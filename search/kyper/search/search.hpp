@@ -110,6 +110,11 @@ class Search {
   // Forgets pending trials that will never report (e.g. in flight when a search was killed),
   // so their configurations may be proposed again. Returns their ids.
   std::vector<std::int64_t> abandon_pending();
+  // The id ask() hands out next.
+  std::int64_t next_id() const { return next_id_; }
+  // Never hands out an id below `id`: a search rebuilt from its results table after a crash
+  // skips the ids its previous run handed out for trials that never finished.
+  void skip_ids_below(std::int64_t id);
 
   const Space& space() const { return space_; }
   const SearchOptions& options() const { return options_; }
@@ -124,7 +129,9 @@ class Search {
   void attach(ResultsTable* table) { table_ = table; }
 
   // Binary checkpoint of the whole state. load() needs a search built with the same space
-  // and options; it throws when the checkpoint was written for another space or algorithm.
+  // and options; it throws ("search checkpoint: <why>") when the checkpoint is empty, cut short,
+  // not a checkpoint, of another format version, or written for another space or algorithm.
+  // A load that throws leaves the search as it was.
   void save(std::ostream& out) const;
   void load(std::istream& in);
 
@@ -148,6 +155,9 @@ class Search {
   std::mt19937_64 rng_;
 
  private:
+  // load() without the undo: may leave the state half-replaced when it throws.
+  void read_checkpoint(std::istream& in);
+
   std::vector<Observation> observations_;
   std::map<std::int64_t, PendingTrial> pending_;
   std::int64_t next_id_ = 0;

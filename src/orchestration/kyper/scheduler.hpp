@@ -2,8 +2,11 @@
 // configuration at a time to each worker rank with non-blocking MPI; a worker that finishes gets
 // new work at once. Decentralized: every rank runs its own search on its share of the budget and
 // sends each result to all other ranks, so no rank is a bottleneck. With one rank (or no MPI) trials
-// run in-process. Results go to results.csv as each trial finishes (flushed), and the search state
-// is checkpointed with Cereal, so a killed search resumes without redoing finished trials.
+// run in-process. Results go to results.csv as each trial finishes (a whole line, synced to the
+// disk), and the search state is checkpointed with Cereal, so a killed search resumes without
+// redoing finished trials; a damaged checkpoint or a torn last row is rebuilt from results.csv with
+// a warning. A search holds its output folder (<output>/.kyper.lock) until it returns: a second
+// search on a held folder is refused with an error naming the holder (host, pid).
 #pragma once
 
 #include <optional>
@@ -25,7 +28,7 @@ struct SchedulerOptions {
   double max_seconds = 0;     // wall-time budget for dispatching new trials; 0: none
   double trial_timeout = 0;   // per trial; 0: none
   std::string output_dir = "kyper-output";
-  bool resume = false;        // continue from output_dir/results.csv and the checkpoint
+  bool resume = false;        // continue from output_dir/results.csv (and the checkpoint, when usable)
   bool decentralized = false;
   bool verbose = true;        // a progress line per finished trial (rank 0 / each rank)
   std::vector<std::string> metadata_keys;  // declared results.csv columns (m:<key>)

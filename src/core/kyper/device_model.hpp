@@ -77,14 +77,8 @@ class DeviceModel {
     }
   }
 
- private:
-  void to_device(const std::vector<double>& host, Vector& device, const char* label) {
-    device = Vector(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), host.size());
-    auto mirror = Kokkos::create_mirror_view(device);
-    for (std::size_t i = 0; i < host.size(); ++i) mirror(i) = host[i];
-    Kokkos::deep_copy(device, mirror);  // construction only: predict copies nothing
-  }
-
+  // The steps of predict(). Public only because nvcc rejects device lambdas in private member
+  // functions; call predict().
   template <class XView>
   void scale_inputs(const XView& x, long first, int n) {
     auto input = net_.input(n);
@@ -141,6 +135,14 @@ class DeviceModel {
               y(first + r, j) = YValue(float(out(r, j) * scale(j) + offset(j)));
             });
     }
+  }
+
+ private:
+  void to_device(const std::vector<double>& host, Vector& device, const char* label) {
+    device = Vector(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), host.size());
+    auto mirror = Kokkos::create_mirror_view(device);
+    for (std::size_t i = 0; i < host.size(); ++i) mirror(i) = host[i];
+    Kokkos::deep_copy(device, mirror);  // construction only: predict copies nothing
   }
 
   Net net_;

@@ -29,6 +29,8 @@ namespace kyper::uq {
 template <class ExecSpace = Kokkos::DefaultExecutionSpace>
 class DeviceEnsemble {
  public:
+  enum class Kind { Gaussian, Softmax, Sigmoid };
+
   // Loads the members' models and copies them to `space`; `max_rows` bounds the rows per pass.
   DeviceEnsemble(Ensemble& ensemble, const ExecSpace& space = ExecSpace(), int max_rows = 4096)
       : space_(space), chunk_(max_rows) {
@@ -91,9 +93,8 @@ class DeviceEnsemble {
     }
   }
 
- private:
-  enum class Kind { Gaussian, Softmax, Sigmoid };
-
+  // The steps of predict(). Public only because nvcc rejects device lambdas in private member
+  // functions; call predict().
   template <class YView>
   void mix_gaussians(const YView& y, long first, long n) {
     const auto out = outputs_;
@@ -151,6 +152,7 @@ class DeviceEnsemble {
         });
   }
 
+ private:
   ExecSpace space_;
   long chunk_;
   std::vector<DeviceModel<ExecSpace>> models_;

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Sets up dependencies (scripts/setup.sh) and configures + builds Kyper into a build folder.
 #   scripts/build.sh [build-dir] [extra cmake args...]     (default build-dir: build)
+# KYPER_KOKKOS_PREFIX=<prefix>: build against that Kokkos + Kokkos-Kernels prefix instead of the
+# one scripts/setup.sh builds (e.g. the path `scripts/setup.sh --kokkos4` prints); setup.sh is
+# then not run, so the Debian packages must already be there.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-$here/build}"
 [ $# -gt 0 ] && shift
-prefix="$(bash "$here/scripts/setup.sh" | tail -n 1)"
+if [ -n "${KYPER_KOKKOS_PREFIX:-}" ]; then
+  prefix="$KYPER_KOKKOS_PREFIX"
+  [ -d "$prefix" ] || { echo "[build] KYPER_KOKKOS_PREFIX=$prefix is not a folder" >&2; exit 1; }
+else
+  prefix="$(bash "$here/scripts/setup.sh" | tail -n 1)"
+fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ -f "$build_dir/CMakeCache.txt" ] && ! grep -q "Kokkos_DIR:PATH=$prefix" "$build_dir/CMakeCache.txt"; then

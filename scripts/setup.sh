@@ -6,20 +6,41 @@
 #   scripts/setup.sh            CPU build deps (OpenMP + Serial Kokkos)
 #   scripts/setup.sh --bench    also the reference tools for benchmarks (LibTorch, Optuna, scikit-learn)
 #   scripts/setup.sh --cuda     also CUDA 11.8 + g++-11 and a CUDA Kokkos in its own prefix
+#   scripts/setup.sh --kokkos4  instead of 3.4.01: Kokkos 4.6.01 + Kokkos-Kernels 4.6.02 (OpenMP +
+#                               Serial, Kokkos_ENABLE_DEPRECATED_CODE_4=OFF) from the vendored
+#                               release tarballs in its own prefix (scripts/kokkos4_stage.sh)
+#
+# KYPER_DEPS_DIR: the cache (default ~/.cache/kyper); KYPER_BUILD_JOBS: build parallelism
+# (default nproc); KYPER_VENDOR_DIR: where --kokkos4 finds kokkos-4.6.01.tar.gz and
+# kokkos-kernels-4.6.02.tar.gz (default <repository>/../shared/vendor).
 set -euo pipefail
 
 want_bench=0
 want_cuda=0
+want_kokkos4=0
 for arg in "$@"; do
   case "$arg" in
     --bench) want_bench=1 ;;
     --cuda) want_cuda=1 ;;
+    --kokkos4) want_kokkos4=1 ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
+if [ "$want_cuda" -eq 1 ] && [ "$want_kokkos4" -eq 1 ]; then
+  echo "setup.sh: --cuda builds Kokkos 3.4.01 with Debian's CUDA 11.8; --kokkos4 is host-only" \
+       "(a CUDA Kokkos 4 for CUDA 13: scripts/gpu_check.sh)" >&2
+  exit 2
+fi
 
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps_root="${KYPER_DEPS_DIR:-$HOME/.cache/kyper}"
 kokkos_version=3.4.01
+kernels_version=3.4.01
+if [ "$want_kokkos4" -eq 1 ]; then
+  kokkos_version=4.6.01
+  kernels_version=4.6.02
+fi
+vendor_dir="${KYPER_VENDOR_DIR:-$here/../shared/vendor}"
 jobs="${KYPER_BUILD_JOBS:-$(nproc)}"
 sudo_cmd=""
 [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -88,24 +109,66 @@ fetch_kokkos_sources() {
   touch "$src_dir/.extracted"
 }
 
+# --- Kokkos 4.6.01 + Kokkos-Kernels 4.6.02 from the vendored release tarballs (--kokkos4) ---
+# The checksums are upstream's (../shared/vendor/README.md); a tarball that differs is refused.
+declare -A vendor_sha256=(
+  [kokkos-4.6.01.tar.gz]=b9d70e4653b87a06dbb48d63291bf248058c7c7db4bd91979676ad5609bb1a3a
+  [kokkos-kernels-4.6.02.tar.gz]=a953f445660ed5aaab10e18fc4a90c4c178291e9d9d97d20abd4e6027f1193ec
+)
+src4_dir="$deps_root/src/kokkos-$kokkos_version-kk-$kernels_version"
+fetch_kokkos4_sources() {
+  [ -f "$src4_dir/.extracted" ] && return 0
+  rm -rf "$src4_dir"
+  mkdir -p "$src4_dir"
+  local name tarball sum
+  for name in "kokkos-$kokkos_version.tar.gz" "kokkos-kernels-$kernels_version.tar.gz"; do
+    tarball="$vendor_dir/$name"
+    [ -f "$tarball" ] || { echo "setup.sh: $tarball not found (set KYPER_VENDOR_DIR to the folder holding $name)" >&2; exit 1; }
+    sum="$(sha256sum "$tarball" | cut -d' ' -f1)"
+    [ "$sum" = "${vendor_sha256[$name]}" ] || { echo "setup.sh: $tarball has sha256 $sum, expected ${vendor_sha256[$name]}" >&2; exit 1; }
+    log "extracting $name"
+    tar -xzf "$tarball" -C "$src4_dir"
+  done
+  touch "$src4_dir/.extracted"
+}
+
+if [ "$want_kokkos4" -eq 1 ]; then
+  fetch_sources=fetch_kokkos4_sources
+  kokkos_src="$src4_dir/kokkos-$kokkos_version"
+  kernels_src="$src4_dir/kokkos-kernels-$kernels_version"
+  # Deprecated code off: what Kokkos 5 removes must not be used.
+  kokkos_version_args=(-DKokkos_ENABLE_DEPRECATED_CODE_4=OFF -DKokkos_ENABLE_TESTS=OFF -DKokkos_ENABLE_EXAMPLES=OFF)
+  # Kokkos-Kernels 4.x: no default ETI either (header-only), no perf tests.
+  kernels_version_args=(-DKokkosKernels_ADD_DEFAULT_ETI=OFF -DKokkosKernels_INST_HALF=OFF
+                        -DKokkosKernels_INST_BHALF=OFF -DKokkosKernels_ENABLE_PERFTESTS=OFF)
+else
+  fetch_sources=fetch_kokkos_sources
+  kokkos_src="$src_dir/packages/kokkos"
+  kernels_src="$src_dir/packages/kokkos-kernels"
+  kokkos_version_args=()
+  kernels_version_args=()
+fi
+
 # build_kokkos PREFIX BUILD_DIR [extra cmake args...]
 build_kokkos() {
   local prefix="$1" build="$2"; shift 2
   # A prefix is reused only if it was built with the same options.
   local stamp="kokkos=$kokkos_version $*"
+  [ "$want_kokkos4" -eq 1 ] &&
+    stamp="kokkos=$kokkos_version kokkos-kernels=$kernels_version ${kokkos_version_args[*]} ${kernels_version_args[*]} $*"
   if [ -f "$prefix/.kyper-complete" ] && [ "$(cat "$prefix/.kyper-options" 2>/dev/null)" = "$stamp" ]; then
     return 0
   fi
-  fetch_kokkos_sources
+  "$fetch_sources"
   rm -rf "$build" "$prefix"
   log "building Kokkos $kokkos_version into $prefix"
-  cmake -S "$src_dir/packages/kokkos" -B "$build/kokkos" -G Ninja \
+  cmake -S "$kokkos_src" -B "$build/kokkos" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
-    -DCMAKE_CXX_STANDARD=17 -DKokkos_ENABLE_SERIAL=ON "$@" >&2
+    -DCMAKE_CXX_STANDARD=17 -DKokkos_ENABLE_SERIAL=ON "${kokkos_version_args[@]}" "$@" >&2
   cmake --build "$build/kokkos" -j "$jobs" >&2
   cmake --install "$build/kokkos" >&2
-  log "building Kokkos-Kernels $kokkos_version (ETI off: header-only instantiation)"
-  cmake -S "$src_dir/packages/kokkos-kernels" -B "$build/kernels" -G Ninja \
+  log "building Kokkos-Kernels $kernels_version (ETI off: header-only instantiation)"
+  cmake -S "$kernels_src" -B "$build/kernels" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DKokkos_ROOT="$prefix" -DCMAKE_CXX_STANDARD=17 \
     -DKokkosKernels_INST_FLOAT=OFF -DKokkosKernels_INST_DOUBLE=OFF \
@@ -118,7 +181,7 @@ build_kokkos() {
     -DKokkosKernels_INST_OFFSET_INT=OFF -DKokkosKernels_INST_OFFSET_SIZE_T=OFF \
     -DKokkosKernels_INST_ORDINAL_INT=OFF -DKokkosKernels_INST_ORDINAL_INT64_T=OFF \
     -DKokkosKernels_ENABLE_TESTS=OFF -DKokkosKernels_ENABLE_EXAMPLES=OFF \
-    "$@" >&2
+    "${kernels_version_args[@]}" "$@" >&2
   cmake --build "$build/kernels" -j "$jobs" >&2
   cmake --install "$build/kernels" >&2
   echo "$stamp" >"$prefix/.kyper-options"
@@ -138,6 +201,8 @@ fi
 host_arch_args=()
 [ -n "$host_arch" ] && host_arch_args=("-DKokkos_ARCH_$host_arch=ON")
 cpu_prefix="$deps_root/kokkos-$kokkos_version-openmp${host_arch:+-${host_arch,,}}"
+# Kokkos 4.6.01 (same host arch option: Kokkos 4 has SKX and HSW too) gets its own prefix.
+[ "$want_kokkos4" -eq 1 ] && cpu_prefix="$deps_root/kokkos-$kokkos_version-kk-$kernels_version-openmp${host_arch:+-${host_arch,,}}"
 # Host gemm goes to OpenBLAS through Kokkos-Kernels' BLAS TPL (large dense layers).
 # Large dense layers go to OpenBLAS through Kokkos-Kernels' BLAS TPL. Its OpenMP build shares the
 # OpenMP thread pool with Kokkos; the pthread build's spinning workers would fight Kokkos' threads.

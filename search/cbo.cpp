@@ -11,6 +11,8 @@
 #include <cctype>
 #include <cmath>
 #include <numeric>
+#include <set>
+#include <sstream>
 
 namespace kyper::search {
 
@@ -22,7 +24,8 @@ Liar parse_liar(const std::string& name) {
   if (lower == "cl_mean") return Liar::Mean;
   if (lower == "cl_best" || lower == "cl_min") return Liar::Best;
   if (lower == "qucb") return Liar::QUCB;
-  KYPER_FAIL("unknown liar strategy '" << name << "' (expected cl_worst, cl_mean, cl_best or qUCB)");
+  if (lower == "believer" || lower == "kriging_believer") return Liar::Believer;
+  KYPER_FAIL("unknown liar strategy '" << name << "' (expected cl_worst, cl_mean, cl_best, believer or qUCB)");
 }
 
 namespace {
@@ -49,25 +52,217 @@ double normal_quantile(double p) {
 }
 }  // namespace
 
+namespace {
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string checked_surrogate(const CBOOptions& o) {
+  const std::string s = upper(o.surrogate);
+  KYPER_REQUIRE(s == "AUTO" || s == "ET" || s == "RF" || s == "GP",
+                "CBO: unknown surrogate '" << o.surrogate << "' (expected auto, ET, RF or GP)");
+  return s;
+}
+
+std::string checked_transform(const CBOOptions& o) {
+  if (o.rank_objective) return "rank";
+  if (o.log_objective) return "log";
+  const std::string t = lower(o.objective_transform);
+  KYPER_REQUIRE(t == "auto" || t == "none" || t == "log" || t == "rank",
+                "CBO: unknown objective transform '" << o.objective_transform
+                                                     << "' (expected auto, none, log or rank)");
+  return t;
+}
+
+bool mixed_kernel(const CBOOptions& o) {
+  const std::string k = lower(o.gp_kernel);
+  KYPER_REQUIRE(k == "mixed" || k == "cube", "CBO: unknown GP kernel '" << o.gp_kernel << "' (expected mixed or cube)");
+  return k == "mixed";
+}
+
+// Candidates one model-based proposal scores (prior draws, local moves, hill-climbing rounds).
+double candidates_per_ask(const CBOOptions& o) {
+  return o.random_candidates + o.local_candidates + 100.0 * o.refine_rounds;
+}
+
+// Columns of the mixed-kernel GP inputs for `space`.
+int gp_columns(const CBOOptions& o, const Space& space) {
+  if (!mixed_kernel(o)) return static_cast<int>(space.size());
+  std::vector<bool> conditional(space.size(), false);
+  for (const auto& c : space.conditions()) conditional[space.index(c.child)] = true;
+  int columns = 0;
+  for (std::size_t i = 0; i < space.size(); ++i) {
+    const Parameter& p = space.parameter(i);
+    columns += (p.type == ParameterType::Categorical ? static_cast<int>(p.choices.size()) : 1) + (conditional[i] ? 1 : 0);
+  }
+  return columns;
+}
+
+// Floating-point operations of one GP ask at n observations with `columns` input columns: the
+// Cholesky factorisation (n^3/3), the predictive variances of the candidates (m n^2), their
+// kernel rows (m n (2 columns + 10)), and the hyperparameter refits amortised over the asks
+// between two of them (a refit on r <= max_fit_rows rows costs iterations * (7/3 r^3 + r^2 (4
+// columns + 20)) and happens every (growth - 1) n asks).
+double gp_ask_flops(const CBOOptions& o, double n, double columns) {
+  const double m = candidates_per_ask(o);
+  double flops = n * n * n / 3 + m * n * n + m * n * (2 * columns + 10);
+  const double r = o.gp.max_fit_rows > 0 ? std::min(n, double(o.gp.max_fit_rows)) : n;
+  const double refit = o.gp.fit_iterations * (7.0 / 3.0 * r * r * r + r * r * (4 * columns + 20));
+  flops += refit / std::max(1.0, (o.gp_refit_growth - 1) * n);
+  return flops;
+}
+}  // namespace
+
+// The GP's ask budget in floating-point operations: 3.8e8 is what the model above gives for a
+// 10-D GP ask at 540 observations, which measured 20 ms on one core of the benchmark machine (an
+// AVX-512 Xeon; median of 21 asks, benchmarks/search: 17 ms at 500, 25 ms at 600), the latency
+// bound Kyper sets for an ask at 5,000 observations. Past it the forest takes over (under 5 ms
+// at 1,000 observations).
+constexpr double kGpAskBudgetFlops = 3.8e8;
+
+int auto_gp_limit(const CBOOptions& options, const Space& space) {
+  if (options.gp_max_observations > 0) return options.gp_max_observations;
+  const double columns = gp_columns(options, space);
+  int n = 16;
+  while (n < 100000 && gp_ask_flops(options, n + 1, columns) <= kGpAskBudgetFlops) ++n;
+  return n;
+}
+
+std::string describe_defaults(const CBOOptions& o, const Space& space) {
+  const std::string s = checked_surrogate(o), t = checked_transform(o);
+  std::ostringstream out;
+  std::string acquisition = to_string(parse_acquisition(o.acquisition));
+  std::ostringstream acq;
+  if (acquisition == "UCB") {
+    acq << "UCB(kappa " << o.kappa;
+    if (o.kappa_decay < 1) acq << ", decay " << o.kappa_decay;
+    acq << ")";
+  } else {
+    acq << acquisition << "(xi " << o.xi << ")";
+  }
+  auto gp = [&] {
+    std::ostringstream g;
+    g << "GP(Matern 5/2, ARD";
+    if (mixed_kernel(o)) {
+      std::size_t categorical = 0;
+      for (const auto& p : space.parameters()) categorical += p.type == ParameterType::Categorical;
+      std::set<std::string> conditional;
+      for (const auto& c : space.conditions()) conditional.insert(c.child);
+      if (categorical) g << "; " << categorical << " categorical by equality";
+      if (!conditional.empty()) g << "; " << conditional.size() << " conditional with activity flags";
+    }
+    g << ")";
+    return g.str();
+  };
+  auto forest = [&](bool extra) {
+    std::ostringstream f;
+    f << (extra ? "ET(" : "RF(") << o.forest.trees << " trees, leaf " << o.forest.min_samples_leaf;
+    if (o.forest.max_samples > 0) f << ", " << o.forest.max_samples << " rows/tree";
+    f << ")";
+    return f.str();
+  };
+  const std::string transform = t == "auto" ? "log objective (raw while flat-topped; outliers clipped)"
+                                : t == "log" ? "log objective"
+                                : t == "rank" ? "rank-normalised objective"
+                                              : "raw objective";
+  out << "cbo: ";
+  if (s == "AUTO")
+    out << gp() << " + " << acq.str() << " on " << transform << " up to " << auto_gp_limit(o, space)
+        << " observations, then " << forest(true);
+  else
+    out << (s == "GP" ? gp() : forest(s == "ET")) << " + " << acq.str() << " on " << transform;
+  out << "; " << o.initial_points << " initial points (" << (o.latin_hypercube ? "LHS" : "random")
+      << "), pending trials: " << o.liar;
+  return out.str();
+}
+
 CBO::CBO(Space space, SearchOptions options, CBOOptions cbo)
     : Search(std::move(space), options), cbo_(std::move(cbo)),
-      acquisition_(parse_acquisition(cbo_.acquisition)), liar_(parse_liar(cbo_.liar)) {
-  std::string s = cbo_.surrogate;
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  KYPER_REQUIRE(s == "ET" || s == "RF" || s == "GP",
-                "CBO: unknown surrogate '" << cbo_.surrogate << "' (expected ET, RF or GP)");
-  KYPER_REQUIRE(cbo_.kappa >= 0, "CBO: kappa must be >= 0, got " << cbo_.kappa);
+      acquisition_(parse_acquisition(cbo_.acquisition)), liar_(parse_liar(cbo_.liar)),
+      surrogate_(checked_surrogate(cbo_)), transform_(checked_transform(cbo_)) {
+  KYPER_REQUIRE(std::isfinite(cbo_.kappa) && cbo_.kappa >= 0, "CBO: kappa must be >= 0, got " << cbo_.kappa);
   KYPER_REQUIRE(cbo_.kappa_decay > 0 && cbo_.kappa_decay <= 1,
                 "CBO: kappa_decay must be in (0, 1], got " << cbo_.kappa_decay);
   KYPER_REQUIRE(cbo_.initial_points >= 0, "CBO: initial_points must be >= 0");
-  KYPER_REQUIRE(cbo_.random_candidates + cbo_.local_candidates > 0, "CBO: no candidates to score");
-  if (s == "GP") {
+  KYPER_REQUIRE(cbo_.random_candidates >= 0 && cbo_.local_candidates >= 0 &&
+                    cbo_.random_candidates + cbo_.local_candidates > 0,
+                "CBO: no candidates to score");
+  KYPER_REQUIRE(cbo_.log_delta > 0, "CBO: log_delta must be > 0, got " << cbo_.log_delta);
+  KYPER_REQUIRE(cbo_.gp_max_observations >= 0, "CBO: gp_max_observations must be >= 0");
+  const bool mixed = mixed_kernel(cbo_);
+  if (surrogate_ == "GP" || surrogate_ == "AUTO") {
     gp_ = std::make_unique<GaussianProcess>(cbo_.gp);
-  } else {
-    cbo_.forest.extra_trees = s == "ET";
+    if (mixed) {
+      std::vector<bool> conditional(space_.size(), false);
+      for (const auto& c : space_.conditions()) conditional[space_.index(c.child)] = true;
+      int column = 0;
+      for (std::size_t i = 0; i < space_.size(); ++i) {
+        const Parameter& p = space_.parameter(i);
+        const int width = (p.type == ParameterType::Categorical ? static_cast<int>(p.choices.size()) : 1) +
+                          (conditional[i] ? 1 : 0);
+        feature_begin_.push_back(column);
+        for (int k = 0; k < width; ++k) feature_group_.push_back(static_cast<int>(i));
+        column += width;
+      }
+      feature_begin_.push_back(column);
+      gp_->set_groups(feature_group_);
+    }
+  }
+  if (surrogate_ != "GP") {
+    cbo_.forest.extra_trees = surrogate_ != "RF";
     forest_ = std::make_unique<RandomForest>(cbo_.forest);
   }
+  gp_limit_ = surrogate_ == "AUTO" ? auto_gp_limit(cbo_, space_) : 0;
+}
+
+bool CBO::use_gp() const {
+  if (surrogate_ == "GP") return true;
+  if (surrogate_ != "AUTO") return false;
+  // Under a constant liar the pending trials are rows of the GP too.
+  const std::size_t rows = observations().size() + (liar_ != Liar::QUCB ? pending().size() : 0);
+  return static_cast<std::int64_t>(rows) <= gp_limit_;
+}
+
+std::string CBO::active_surrogate() const {
+  if (use_gp()) return "GP";
+  return surrogate_ == "RF" ? "RF" : "ET";
+}
+
+Eigen::MatrixXd CBO::model_inputs(const Eigen::MatrixXd& U, bool gp) const {
+  if (!gp || feature_begin_.empty()) return U;
+  const auto columns = static_cast<Eigen::Index>(feature_begin_.back());
+  Eigen::MatrixXd F = Eigen::MatrixXd::Zero(U.rows(), columns);
+  const double one_hot = std::sqrt(0.5);  // two different categories are 1 apart
+  for (std::size_t i = 0; i < space_.size(); ++i) {
+    const Parameter& p = space_.parameter(i);
+    const int begin = feature_begin_[i], width = feature_begin_[i + 1] - begin;
+    const bool categorical = p.type == ParameterType::Categorical;
+    const bool conditional = width > (categorical ? static_cast<int>(p.choices.size()) : 1);
+    const auto col = static_cast<Eigen::Index>(i);
+    for (Eigen::Index r = 0; r < U.rows(); ++r) {
+      const double u = U(r, col);
+      const bool active = u != kInactive;
+      if (categorical) {
+        if (active) {
+          const auto m = static_cast<double>(p.choices.size());
+          const auto k = std::min<Eigen::Index>(static_cast<Eigen::Index>(p.choices.size()) - 1,
+                                                static_cast<Eigen::Index>(std::max(0.0, u) * m));
+          F(r, begin + k) = one_hot;
+        } else {
+          F(r, begin + width - 1) = one_hot;  // its own "inactive" category
+        }
+      } else {
+        F(r, begin) = active ? u : 0.5;
+        if (conditional) F(r, begin + 1) = active ? 0.0 : 1.0;
+      }
+    }
+  }
+  return F;
 }
 
 double CBO::current_kappa() const {
@@ -89,7 +284,10 @@ void CBO::take_initial_design(int n, std::unordered_set<std::string>& batch, std
   // search counts its loaded results towards the design.
   if (!design_drawn_) {
     design_drawn_ = true;
-    const int size = cbo_.initial_points - static_cast<int>(observations().size() + pending().size());
+    // A first ask for more points than the design (many workers at once) gets them all from it:
+    // before two results are in, the alternative is prior draws, which cover the space worse.
+    const int wanted = cbo_.initial_points > 0 ? std::max(cbo_.initial_points, n) : 0;
+    const int size = wanted - static_cast<int>(observations().size() + pending().size());
     if (size > 0)
       design_ = cbo_.latin_hypercube ? latin_hypercube(space_, size, rng_) : sample(space_, size, rng_);
   }
@@ -104,6 +302,27 @@ void CBO::take_initial_design(int n, std::unordered_set<std::string>& batch, std
   }
 }
 
+namespace {
+// Normal scores of the ranks; ties share their mean rank so equal objectives stay equal.
+Eigen::VectorXd rank_scores(const Eigen::VectorXd& y) {
+  const Eigen::Index m = y.size();
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(m));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return y[a] < y[b]; });
+  Eigen::VectorXd scores(m);
+  for (Eigen::Index i = 0; i < m;) {
+    Eigen::Index j = i;
+    while (j + 1 < m && y[order[static_cast<std::size_t>(j + 1)]] == y[order[static_cast<std::size_t>(i)]]) ++j;
+    const double q = (0.5 * static_cast<double>(i + j) + 0.5) / static_cast<double>(m);
+    const double z = normal_quantile(q);
+    for (Eigen::Index k = i; k <= j; ++k) scores[order[static_cast<std::size_t>(k)]] = z;
+    i = j + 1;
+  }
+  return scores;
+}
+
+}  // namespace
+
 Eigen::VectorXd CBO::surrogate_targets() const {
   const auto& obs = observations();
   Eigen::VectorXd y_obs(static_cast<Eigen::Index>(obs.size()));
@@ -116,28 +335,35 @@ Eigen::VectorXd CBO::surrogate_targets() const {
   }
   for (std::size_t i = 0; i < obs.size(); ++i)
     y_obs[static_cast<Eigen::Index>(i)] = obs[i].failed() ? worst : internal(*obs[i].objective);
-  if (cbo_.rank_objective) {
-    // Normal scores of the ranks; ties share their mean rank so equal objectives stay equal.
-    const Eigen::Index m = y_obs.size();
-    std::vector<Eigen::Index> order(static_cast<std::size_t>(m));
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return y_obs[a] < y_obs[b]; });
-    Eigen::VectorXd scores(m);
-    for (Eigen::Index i = 0; i < m;) {
-      Eigen::Index j = i;
-      while (j + 1 < m && y_obs[order[static_cast<std::size_t>(j + 1)]] == y_obs[order[static_cast<std::size_t>(i)]]) ++j;
-      const double q = (0.5 * static_cast<double>(i + j) + 0.5) / static_cast<double>(m);
-      const double z = normal_quantile(q);
-      for (Eigen::Index k = i; k <= j; ++k) scores[order[static_cast<std::size_t>(k)]] = z;
-      i = j + 1;
-    }
-    return scores;
+  // A range that overflows a double (objectives near +-1e308) leaves only the ranks usable.
+  if (transform_ == "rank") return rank_scores(y_obs);
+  if (!(top > worst)) return Eigen::VectorXd::Zero(y_obs.size());  // constant objective
+  double range = top - worst, clip = worst;
+  bool raw = transform_ == "none";
+  if (transform_ == "auto") {
+    // Outliers: the values past the first break in the sorted gaps to the best (from the median
+    // on) where a gap exceeds 1000 times the next smaller one. The log transform then takes its
+    // delta from the regular values' range and sees the outliers at ten times that range: huge
+    // losses neither flatten the rest nor dominate the model. Without such a break it is "log".
+    std::vector<double> gaps(static_cast<std::size_t>(y_obs.size()));
+    for (std::size_t i = 0; i < gaps.size(); ++i) gaps[i] = top - y_obs[static_cast<Eigen::Index>(i)];
+    std::sort(gaps.begin(), gaps.end());
+    for (std::size_t i = std::max<std::size_t>(gaps.size() / 2, 1) - 1; i + 1 < gaps.size(); ++i)
+      if (gaps[i] > 0 && gaps[i + 1] > 1000.0 * gaps[i]) {
+        range = gaps[i];
+        clip = top - 10.0 * range;
+        break;
+      }
+    // The log pays off for objectives with a long tail of bad values; when even the worst
+    // regular value is within twice the median gap to the best (a flat-topped objective, most
+    // values about equally bad), the objective itself is the better target.
+    raw = range <= 2.0 * gaps[gaps.size() / 2];
   }
-  if (cbo_.log_objective) {
-    const double delta = cbo_.log_delta * (top - worst) + 1e-12;
-    return -((top - y_obs.array()) + delta).log();
-  }
-  return y_obs;
+  // Ranges near the largest double would overflow below.
+  if (!(top - clip < 1e300)) return rank_scores(y_obs);
+  if (raw) return y_obs.cwiseMax(clip);
+  const double delta = cbo_.log_delta * range + 1e-12;
+  return -((top - y_obs.array().max(clip)) + delta).log();
 }
 
 double CBO::lie_value(const Eigen::VectorXd& targets) const {
@@ -146,6 +372,7 @@ double CBO::lie_value(const Eigen::VectorXd& targets) const {
     case Liar::Mean: return targets.mean();
     case Liar::Best:
     case Liar::QUCB: return targets.maxCoeff();
+    case Liar::Believer: return targets.mean();  // replaced by the model's mean at each point
   }
   return 0.0;
 }
@@ -176,51 +403,75 @@ std::vector<Configuration> CBO::propose(int n) {
   const Eigen::VectorXd y_obs = surrogate_targets();
   const double lie = lie_value(y_obs);
   const bool lying = liar_ != Liar::QUCB;
+  const bool gp = use_gp();
 
-  // Rows: observations, then (constant liar) pending trials and this batch's earlier points.
+  // Rows (unit-cube coordinates): observations, then (constant liar) pending trials and this
+  // batch's earlier points.
   const std::size_t d = space_.size();
   const std::size_t lies = lying ? pending().size() + static_cast<std::size_t>(n) : 0;
-  Eigen::MatrixXd X(static_cast<Eigen::Index>(obs.size() + lies), static_cast<Eigen::Index>(d));
-  Eigen::VectorXd y(X.rows());
+  Eigen::MatrixXd U(static_cast<Eigen::Index>(obs.size() + lies), static_cast<Eigen::Index>(d));
+  Eigen::VectorXd y(U.rows());
   Eigen::Index rows = 0;
   // Observations only ever append, so their encodings are cached across asks.
   for (std::size_t i = encoded_.size(); i < obs.size(); ++i) encoded_.push_back(space_.encode(obs[i].config));
   for (std::size_t i = 0; i < obs.size(); ++i, ++rows) {
-    X.row(rows) = encoded_[i].transpose();
+    U.row(rows) = encoded_[i].transpose();
     y[rows] = y_obs[static_cast<Eigen::Index>(i)];
   }
   if (lying)
     for (const auto& p : pending()) {
-      X.row(rows) = space_.encode(p.second.config).transpose();
+      U.row(rows) = space_.encode(p.second.config).transpose();
       y[rows++] = lie;
     }
 
-  Surrogate& model = gp_ ? static_cast<Surrogate&>(*gp_) : static_cast<Surrogate&>(*forest_);
-  if (gp_) schedule_gp_refit();
+  Surrogate& model = gp ? static_cast<Surrogate&>(*gp_) : static_cast<Surrogate&>(*forest_);
+  if (gp) gp_->set_row_noise({});
+  if (gp) schedule_gp_refit();
+  const bool believer = liar_ == Liar::Believer;
+  // The model's mean at rows [from, rows), for the believer's lies.
+  auto believe = [&](Eigen::Index from) {
+    Eigen::VectorXd mean, std;
+    model.predict(model_inputs(U.middleRows(from, rows - from), gp), mean, std);
+    y.segment(from, rows - from) = mean;
+  };
+  if (believer && rows > static_cast<Eigen::Index>(obs.size())) {
+    const auto observed = static_cast<Eigen::Index>(obs.size());
+    model.fit(model_inputs(U.topRows(observed), gp), y.head(observed), rng_);
+    if (gp) gp_->options().fit_hyperparameters = false;
+    believe(observed);
+  }
+  // The GP takes the lies as noisy observations (see set_row_noise): they neither set its
+  // hyperparameters nor its target scale, and one next to an observation bends the mean smoothly.
+  Eigen::VectorXd noise;
+  if (gp && lying) noise = Eigen::VectorXd::Constant(U.rows(), cbo_.gp_lie_noise).eval();
   bool fitted = false;
   while (static_cast<int>(out.size()) < n) {
     if (!fitted || lying) {
-      model.fit(X.topRows(rows), y.head(rows), rng_);
-      if (gp_) gp_->options().fit_hyperparameters = false;
+      if (gp && lying) {
+        noise.head(static_cast<Eigen::Index>(obs.size())).setZero();
+        gp_->set_row_noise(noise.head(rows));
+      }
+      model.fit(model_inputs(U.topRows(rows), gp), y.head(rows), rng_);
+      if (gp) gp_->options().fit_hyperparameters = false;
       fitted = true;
     }
     double kappa = current_kappa();
     if (liar_ == Liar::QUCB && kappa > 0) kappa = std::exponential_distribution<double>(1.0 / kappa)(rng_);
-    Configuration c = optimize_acquisition(model, X.topRows(obs.size()), y_obs, kappa, batch);
+    Configuration c = optimize_acquisition(model, gp, y_obs, kappa, batch);
     ++model_proposals_;
     batch.insert(key(c));
     if (lying) {
-      X.row(rows) = space_.encode(c).transpose();
+      U.row(rows) = space_.encode(c).transpose();
       y[rows++] = lie;
+      if (believer) believe(rows - 1);
     }
     out.push_back(std::move(c));
   }
   return out;
 }
 
-Configuration CBO::optimize_acquisition(const Surrogate& model, const Eigen::MatrixXd&,
-                                        const Eigen::VectorXd& y_obs, double kappa,
-                                        const std::unordered_set<std::string>& batch) {
+Configuration CBO::optimize_acquisition(const Surrogate& model, bool gp, const Eigen::VectorXd& y_obs,
+                                        double kappa, const std::unordered_set<std::string>& batch) {
   auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
   const auto& obs = observations();
   const double best = y_obs.maxCoeff();
@@ -247,8 +498,11 @@ Configuration CBO::optimize_acquisition(const Surrogate& model, const Eigen::Mat
     for (std::size_t i = from; i < configs.size(); ++i)
       C.row(static_cast<Eigen::Index>(i - from)) = space_.encode(configs[i]).transpose();
     Eigen::VectorXd mean, std;
-    model.predict(C, mean, std);
-    return acquisition_scores(acquisition_, mean, std, best, kappa, cbo_.xi);
+    model.predict(model_inputs(C, gp), mean, std);
+    Eigen::VectorXd s = acquisition_scores(acquisition_, mean, std, best, kappa, cbo_.xi);
+    for (Eigen::Index i = 0; i < s.size(); ++i)
+      if (!std::isfinite(s[i])) s[i] = -INFINITY;  // never prefer a point the model cannot score
+    return s;
   };
   Eigen::VectorXd scores = score(candidates, 0);
 

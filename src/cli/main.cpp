@@ -162,6 +162,7 @@ int search_command(int argc, char** argv, bool nas) {
     std::printf("kyper search: %s, %s on %zu training / %zu validation rows, %d rank(s), output %s\n",
                 job.config_path.c_str(), job.algorithm.c_str(), job.problem->train.rows(),
                 job.problem->validation.rows(), size, job.scheduler.output_dir.c_str());
+  if (rank == 0 && job.algorithm == "cbo") std::printf("%s\n", kyper::search::describe_defaults(job.cbo, job.space).c_str());
   if (rank == 0 && job.problem->architecture)
     std::printf("architecture space: %d choices per network, %.6g architectures\n",
                 job.problem->architecture->dimensions(), job.problem->architecture->size());

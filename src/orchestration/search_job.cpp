@@ -140,8 +140,9 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
   KYPER_REQUIRE(job.algorithm != "agebo" || has_architecture,
                 s.key("algorithm") << ": agebo evolves an architecture; the job needs an \"architecture\" section");
   job.cbo.surrogate = s.text("surrogate", job.cbo.surrogate);
-  KYPER_REQUIRE(job.cbo.surrogate == "ET" || job.cbo.surrogate == "RF" || job.cbo.surrogate == "GP",
-                s.key("surrogate") << " must be ET, RF or GP, got '" << job.cbo.surrogate << "'");
+  KYPER_REQUIRE(job.cbo.surrogate == "auto" || job.cbo.surrogate == "ET" || job.cbo.surrogate == "RF" ||
+                    job.cbo.surrogate == "GP",
+                s.key("surrogate") << " must be auto, ET, RF or GP, got '" << job.cbo.surrogate << "'");
   job.cbo.acquisition = s.text("acquisition", job.cbo.acquisition);
   KYPER_REQUIRE(job.cbo.acquisition == "UCB" || job.cbo.acquisition == "LCB" || job.cbo.acquisition == "EI" ||
                     job.cbo.acquisition == "PI",

@@ -76,7 +76,9 @@ TEST(CBO, ExtraTreesFindBraninOptimum) {
   Space s;
   s.add_float("x1", -5, 10);
   s.add_float("x2", 0, 15);
-  CBO cbo(s, {2, false}, CBOOptions{});
+  CBOOptions o;
+  o.surrogate = "ET";
+  CBO cbo(s, {2, false}, o);
   const double regret = run(cbo, branin, 100) - kBraninMin;
   std::printf("CBO(ET) Branin regret after 100 evaluations: %.3g\n", regret);
   EXPECT_LT(regret, 0.3);
@@ -92,7 +94,9 @@ TEST(CBO, GaussianProcessFindsHartmann6Optimum) {
 }
 
 TEST(CBO, BeatsRandomSearchWithExtraTreesOnHartmann6) {
-  CBO cbo(box(6, 0, 1), {4, false}, CBOOptions{});
+  CBOOptions o;
+  o.surrogate = "ET";
+  CBO cbo(box(6, 0, 1), {4, false}, o);
   RandomSearch random(box(6, 0, 1), {4, false});
   const double cbo_regret = run(cbo, hartmann6, 100, 4) - kHartmannMin;
   const double random_regret = run(random, hartmann6, 100, 4) - kHartmannMin;
@@ -107,8 +111,8 @@ TEST(CBO, NoDuplicateProposalsUnder64PendingPoints) {
   s.add_int("a", 0, 15);
   s.add_int("b", 0, 15);
   s.add_categorical("c", {std::string("u"), std::string("v")});  // 512 points
-  for (const char* surrogate : {"ET", "RF", "GP"})
-    for (const char* liar : {"cl_worst", "cl_mean", "cl_best", "qUCB"}) {
+  for (const char* surrogate : {"ET", "RF", "GP", "auto"})
+    for (const char* liar : {"cl_worst", "cl_mean", "cl_best", "believer", "qUCB"}) {
       CBOOptions o;
       o.surrogate = surrogate;
       o.liar = liar;
@@ -161,7 +165,7 @@ TEST(CBO, KappaDecays) {
 }
 
 TEST(CBO, CheckpointResumesIdentically) {
-  for (const char* surrogate : {"ET", "GP"}) {
+  for (const char* surrogate : {"ET", "GP", "auto"}) {
     CBOOptions o;
     o.surrogate = surrogate;
     CBO a(box(2, -5, 10), {8, false}, o);
@@ -212,7 +216,8 @@ TEST(CBO, AskTakesAtMostFiveMillisecondsAtAThousandObservationsIn10D) {
     best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     cbo.tell(Result::success(t[0].id, 1.0));
   }
-  std::printf("CBO(ET) ask at 1000 observations, 10-D: %.2f ms (best of 5)\n", best);
+  std::printf("CBO(defaults: %s) ask at 1000 observations, 10-D: %.2f ms (best of 5)\n",
+              cbo.active_surrogate().c_str(), best);
 #if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
   // The 5 ms target is what the benchmark reports; a shared CI machine gets 3x slack here.
   EXPECT_LT(best, 15.0);

@@ -131,3 +131,79 @@ TEST(GaussianProcess, MarginalLikelihoodGradientMatchesFiniteDifferences) {
     EXPECT_NEAR(grad[k], fd, 1e-4 * (1 + std::abs(fd))) << "hyperparameter " << k;
   }
 }
+
+TEST(GaussianProcess, GroupedLengthScaleGradientMatchesFiniteDifferences) {
+  // Columns 0-2 one length scale (a one-hot categorical), column 3 its own.
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(25, 4);
+  Eigen::VectorXd y(25);
+  for (int i = 0; i < 25; ++i) {
+    const int k = i % 3;
+    X(i, k) = std::sqrt(0.5);
+    X(i, 3) = u(rng);
+    y[i] = k + std::sin(4 * X(i, 3));
+  }
+  GPOptions options;
+  options.fit_hyperparameters = false;
+  GaussianProcess gp(options);
+  gp.set_groups({0, 0, 0, 1});
+  gp.fit(X, y, rng);
+  ASSERT_EQ(gp.hyperparameters().size(), 4);  // 2 length scales, signal, noise
+  Eigen::VectorXd theta(4);
+  theta << std::log(0.8), std::log(0.3), 0.1, std::log(0.02);
+  Eigen::VectorXd grad;
+  gp.log_marginal_likelihood(theta, &grad);
+  for (int k = 0; k < theta.size(); ++k) {
+    Eigen::VectorXd p = theta, m = theta;
+    const double h = 1e-5;
+    p[k] += h;
+    m[k] -= h;
+    const double fd = (gp.log_marginal_likelihood(p, nullptr) - gp.log_marginal_likelihood(m, nullptr)) / (2 * h);
+    EXPECT_NEAR(grad[k], fd, 1e-4 * (1 + std::abs(fd))) << "hyperparameter " << k;
+  }
+}
+
+TEST(GaussianProcess, HyperparametersFromARowSubsetStillPredict) {
+  std::mt19937_64 rng(8);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(300, rng, X, y);
+  GPOptions options;
+  options.max_fit_rows = 100;
+  GaussianProcess gp(options);
+  gp.fit(X, y, rng);
+  EXPECT_LT(rmse(gp, rng), 0.05);
+}
+
+TEST(GaussianProcess, NoisyRowsNeitherScaleTheTargetsNorSetTheHyperparameters) {
+  // The lies CBO tells for pending points: rows with extra noise. The hyperparameters and the
+  // target scale must be those of the exact rows, and the mean at a noisy row must stay between
+  // its lie and what the exact rows say (no spike).
+  std::mt19937_64 rng(9);
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(40, rng, X, y);
+  GaussianProcess exact;
+  exact.fit(X, y, rng);
+  Eigen::MatrixXd Xl(50, 3);
+  Eigen::VectorXd yl(50), noise = Eigen::VectorXd::Zero(50);
+  Xl.topRows(40) = X;
+  yl.head(40) = y;
+  for (int i = 40; i < 50; ++i) {
+    Xl.row(i) = X.row(i - 40).array() + 0.01;  // right next to an observation
+    yl[i] = -10.0;                             // a very bad lie
+    noise[i] = 0.1;
+  }
+  GaussianProcess lied;
+  lied.set_row_noise(noise);
+  lied.fit(Xl, yl, rng);
+  EXPECT_TRUE(lied.hyperparameters().isApprox(exact.hyperparameters(), 1e-12));
+  Eigen::VectorXd mean, std, exact_mean, exact_std;
+  lied.predict(Xl.bottomRows(10), mean, std);
+  exact.predict(Xl.bottomRows(10), exact_mean, exact_std);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_LT(mean[i], exact_mean[i]);  // pulled towards the lie
+    EXPECT_GT(mean[i], -10.0);          // never past it
+  }
+}

@@ -1,8 +1,10 @@
 // Centralized Bayesian optimisation (DeepHyper's CBO/AMBS): an initial design, then each
 // proposal maximises an acquisition function of a surrogate (extra-trees, random forest or
-// Gaussian process) over the mixed space by sampled candidates plus local moves. Pending
-// trials are handled by a constant liar or by qUCB so that many workers never receive the
-// same point; failed trials are imputed with the worst observed objective.
+// Gaussian process with a mixed-variable kernel; by default chosen from the space and the
+// number of observations, see describe_defaults) over the mixed space by sampled candidates
+// plus local moves. Pending trials are handled by a constant liar or by qUCB so that many
+// workers never receive the same point; failed trials are imputed with the worst observed
+// objective.
 #pragma once
 
 #include <kyper/search/acquisition.hpp>
@@ -21,8 +23,16 @@ enum class Liar {
   Mean,   // "cl_mean"
   Best,   // "cl_best" (DeepHyper's cl_min)
   QUCB,   // "qUCB": no lie; each point draws its own kappa ~ Exponential(mean kappa)
+  Believer,  // "believer" (kriging believer, GP-BUCB): each pending point lies with the model's
+             // own mean there, so only the uncertainty around it shrinks
 };
 Liar parse_liar(const std::string& name);
+
+inline GPOptions default_gp() {
+  GPOptions g;
+  g.max_fit_rows = 128;
+  return g;
+}
 
 inline ForestOptions default_forest() {
   ForestOptions f;
@@ -33,23 +43,42 @@ inline ForestOptions default_forest() {
 }
 
 struct CBOOptions {
-  std::string surrogate = "ET";     // "ET", "RF" or "GP"
+  // The surrogate model. "auto" (the default) picks it from the space and the number of
+  // observations (describe_defaults() says what it picked): the GP with the mixed-variable kernel
+  // while its ask stays affordable (up to auto_gp_limit() observations), then extra-trees.
+  // "ET", "RF" or "GP" use that model for the whole search.
+  std::string surrogate = "auto";
   std::string acquisition = "UCB";  // "UCB", "LCB", "EI" or "PI"
   double kappa = 1.96;
   double kappa_decay = 1.0;        // kappa is multiplied by this after each model proposal
   int kappa_decay_period = 0;      // the decay restarts every this many proposals (0: never)
   double xi = 0.001;               // EI / PI improvement margin (objective units)
   std::string liar = "cl_worst";   // "cl_worst" ("cl_max"), "cl_mean", "cl_best" ("cl_min"), "qUCB"
-  int initial_points = 10;         // initial design size
+  int initial_points = 10;         // initial design size (a first ask for more points gets them all
+                                   // from the design)
   bool latin_hypercube = true;     // initial design: LHS (true) or prior draws
-  // Model log(best - y + delta) instead of y: helps objectives spanning orders of magnitude.
+  // What the surrogate learns instead of the objective y (maximised internally):
+  //   "none"  y itself;
+  //   "log"   -log(best - y + delta), delta = log_delta * (best - worst): objectives spanning
+  //           orders of magnitude become smooth, and the model resolves the region near the best;
+  //   "rank"  the normal scores of the ranks (a copula transform; Salinas et al. 2020), robust to
+  //           any monotone distortion;
+  //   "auto"  (the default) chosen from the data at each ask: outliers are the values past a
+  //           break in the sorted gaps to the best (from the median on, a gap over 1000 times the
+  //           next smaller one); they are clipped at ten times the regular values' range, which
+  //           alone sets delta, so huge losses neither flatten the rest nor dominate the model.
+  //           Then "log" when the regular values have a long tail (the worst gap to the best is
+  //           more than twice the median gap, the ratio of uniformly spread values), else "none"
+  //           (a flat-topped objective, most values about equally bad).
+  // Each falls back to "rank" when the range it would subtract exceeds 1e300 (objectives near
+  // the limits of a double).
+  std::string objective_transform = "auto";
+  // Legacy switches: true forces "log" (log_objective) or "rank" (rank_objective; takes precedence).
   bool log_objective = false;
+  bool rank_objective = false;
   // delta as a fraction of the observed range: small values turn the best point into a spike
   // the model cannot follow, large ones undo the log (0.1 measured best on the benchmark).
   double log_delta = 0.1;
-  // Model the normal scores of the ranks instead of y (a copula transform; Salinas et al.
-  // 2020): robust to any monotone distortion of the objective. Takes precedence over the log.
-  bool rank_objective = false;
   int random_candidates = 500;     // prior draws scored per proposal
   int local_candidates = 250;      // local moves around the best observations
   int refine_rounds = 3;           // hill-climbing rounds from the best candidates
@@ -57,12 +86,38 @@ struct CBOOptions {
   // each tree learns from at most 256 points so an ask stays within a few milliseconds at
   // thousands of observations (the trees still cover all points between them).
   ForestOptions forest = default_forest();
-  GPOptions gp{};
+  GPOptions gp = default_gp();
+  // GP inputs: "mixed" (default): numeric parameters by their unit coordinate, a categorical
+  // parameter one-hot (its columns share one length scale: equal or not, whatever the order of
+  // the choices), a conditional parameter with an activity flag (two points where it is inactive
+  // agree on it); "cube": the unit-cube coordinates as they are (inactive = -1).
+  std::string gp_kernel = "mixed";
+  // The GP takes a constant liar's lies as observations with this much noise variance (a
+  // fraction of its signal variance): a lie next to an observation then bends the mean instead of
+  // forcing a spike between them.
+  double gp_lie_noise = 0.1;
+  // "auto": the GP is used while there are at most this many observations (pending trials
+  // included under a constant liar; 0: auto_gp_limit() decides from the space), then the forest.
+  int gp_max_observations = 0;
   // GP hyperparameters are refitted while there are at most this many observations, then
   // only when the count has grown by gp_refit_growth since the last refit.
   int gp_refit_always_below = 40;
   double gp_refit_growth = 1.1;
 };
+
+// Observations up to which surrogate "auto" uses the GP on `space` (gp_max_observations when it
+// is set): the largest count whose GP ask, by its operation count (Cholesky factorisation,
+// predictive variances of the candidates, amortised hyperparameter refits), stays within the
+// budget of a 10-D ask at 540 observations, 20 ms on one core of the benchmark machine. Under
+// a constant liar, pending trials count as observations. Deterministic: it depends on the space
+// and the options only.
+int auto_gp_limit(const CBOOptions& options, const Space& space);
+
+// The search CBOOptions give on `space`, in one line, for a start-up message, e.g.
+// "cbo: GP(Matern 5/2, ARD) + UCB(kappa 1.96) on log objective (raw while flat-topped; outliers
+// clipped) up to 540 observations, then ET(20 trees, leaf 3, 256 rows/tree); 10 initial points (LHS), pending
+// trials: cl_worst".
+std::string describe_defaults(const CBOOptions& options, const Space& space);
 
 class CBO : public Search {
  public:
@@ -71,6 +126,10 @@ class CBO : public Search {
   const CBOOptions& cbo_options() const { return cbo_; }
   // kappa for the next model-based proposal (after decay).
   double current_kappa() const;
+  // The surrogate the next model-based proposal uses: "GP", "ET" or "RF".
+  std::string active_surrogate() const;
+  // The objective transform in use: "none", "log", "rank" or "auto".
+  const std::string& objective_transform() const { return transform_; }
 
  protected:
   std::vector<Configuration> propose(int n) override;
@@ -90,13 +149,22 @@ class CBO : public Search {
   double lie_value(const Eigen::VectorXd& targets) const;
   // Marks the GP's hyperparameters for refitting when the data has grown enough.
   void schedule_gp_refit();
-  Configuration optimize_acquisition(const Surrogate& model, const Eigen::MatrixXd& X,
-                                     const Eigen::VectorXd& y, double kappa,
-                                     const std::unordered_set<std::string>& batch);
+  // Whether the next proposal uses the GP (by the surrogate option and the observation count).
+  bool use_gp() const;
+  // The model's inputs for unit-cube rows U: U for forests, the mixed-kernel features for the GP.
+  Eigen::MatrixXd model_inputs(const Eigen::MatrixXd& U, bool gp) const;
+  Configuration optimize_acquisition(const Surrogate& model, bool gp, const Eigen::VectorXd& y,
+                                     double kappa, const std::unordered_set<std::string>& batch);
 
   CBOOptions cbo_;
   Acquisition acquisition_;
   Liar liar_;
+  std::string surrogate_;   // "AUTO", "ET", "RF" or "GP"
+  std::string transform_;   // "none", "log", "rank" or "auto"
+  int gp_limit_ = 0;        // "AUTO": the GP while observations <= this
+  // Mixed-kernel GP inputs: for each parameter, its first feature column; columns' groups.
+  std::vector<int> feature_begin_;
+  std::vector<int> feature_group_;
   std::unique_ptr<RandomForest> forest_;
   std::unique_ptr<GaussianProcess> gp_;
   std::vector<Eigen::VectorXd> encoded_;  // unit-cube rows of observations()[0..size)

@@ -83,26 +83,22 @@ std::vector<Configuration> AgEBO::propose(int n) {
   const Population population = population_of(obs, evolution_.population_size);
   const std::vector<Configuration> tuned = propose_tuned(n);
 
-  std::unordered_set<std::string> batch;
+  std::unordered_set<std::string> batch;  // this ask's proposals; known_keys() holds the rest
   std::vector<Configuration> out;
-  for (int i = 0; i < n; ++i) {
-    Configuration child;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const Observation* parent =
-          population.evolving ? tournament(obs, population, evolution_.sample_size, maximize(), rng_) : nullptr;
-      const Configuration architecture =
-          parent ? mutate(evolved_space_, project(evolved_space_, parent->config), rng_) : sample(evolved_space_, rng_);
-      std::map<std::string, Value> values;
-      for (const Configuration* part : {static_cast<const Configuration*>(&architecture), &tuned[size_t(i)]})
-        for (size_t j = 0; j < part->size(); ++j)
-          if (is_active(part->at(j))) values[part->names()[j]] = part->at(j);
-      child = space_.make(values);
-      const std::string k = key(child);
-      if (!known_keys().count(k) && !batch.count(k)) break;
-    }
-    batch.insert(key(child));
-    out.push_back(std::move(child));
-  }
+  for (int i = 0; i < n; ++i)
+    out.push_back(draw_new(
+        [&] {
+          const Observation* parent =
+              population.evolving ? tournament(obs, population, evolution_.sample_size, maximize(), rng_) : nullptr;
+          const Configuration architecture = parent ? mutate(evolved_space_, project(evolved_space_, parent->config), rng_)
+                                                    : sample(evolved_space_, rng_);
+          std::map<std::string, Value> values;
+          for (const Configuration* part : {static_cast<const Configuration*>(&architecture), &tuned[size_t(i)]})
+            for (size_t j = 0; j < part->size(); ++j)
+              if (is_active(part->at(j))) values[part->names()[j]] = part->at(j);
+          return space_.make(values);
+        },
+        batch));
   return out;
 }
 

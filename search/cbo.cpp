@@ -272,11 +272,7 @@ double CBO::current_kappa() const {
 }
 
 void CBO::push_unique_random(std::unordered_set<std::string>& batch, std::vector<Configuration>& out) {
-  auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
-  Configuration c = sample(space_, rng_);
-  for (int attempt = 0; attempt < 100 && seen(key(c)); ++attempt) c = sample(space_, rng_);
-  batch.insert(key(c));
-  out.push_back(std::move(c));
+  out.push_back(draw_new([&] { return sample(space_, rng_); }, batch));
 }
 
 void CBO::take_initial_design(int n, std::unordered_set<std::string>& batch, std::vector<Configuration>& out) {
@@ -293,7 +289,7 @@ void CBO::take_initial_design(int n, std::unordered_set<std::string>& batch, std
   }
   while (static_cast<int>(out.size()) < n && design_used_ < design_.size()) {
     Configuration c = design_[design_used_++];
-    if (known_keys().count(key(c)) > 0 || batch.count(key(c)) > 0) {
+    if (!is_new(key(c), batch)) {
       push_unique_random(batch, out);
     } else {
       batch.insert(key(c));
@@ -472,7 +468,6 @@ std::vector<Configuration> CBO::propose(int n) {
 
 Configuration CBO::optimize_acquisition(const Surrogate& model, bool gp, const Eigen::VectorXd& y_obs,
                                         double kappa, const std::unordered_set<std::string>& batch) {
-  auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
   const auto& obs = observations();
   const double best = y_obs.maxCoeff();
   std::vector<Configuration> candidates = sample(space_, cbo_.random_candidates, rng_);
@@ -533,11 +528,10 @@ Configuration CBO::optimize_acquisition(const Surrogate& model, bool gp, const E
     return scores[static_cast<Eigen::Index>(a)] > scores[static_cast<Eigen::Index>(b)];
   });
   for (std::size_t i : idx)
-    if (!seen(key(candidates[i]))) return candidates[i];
-  // Every candidate is a known point: fall back to a fresh prior draw.
-  Configuration c = sample(space_, rng_);
-  for (int attempt = 0; attempt < 100 && seen(key(c)); ++attempt) c = sample(space_, rng_);
-  return c;
+    if (is_new(key(candidates[i]), batch)) return candidates[i];
+  // Every candidate is known (or another rank's): fall back to a fresh prior draw.
+  std::unordered_set<std::string> scratch = batch;  // the caller adds the key to its batch
+  return draw_new([&] { return sample(space_, rng_); }, scratch);
 }
 
 void CBO::save_state(cereal::BinaryOutputArchive& ar) const {

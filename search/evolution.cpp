@@ -45,23 +45,18 @@ const Observation* tournament(const std::vector<Observation>& obs, const Populat
 }
 
 std::vector<Configuration> AgingEvolution::propose(int n) {
-  // Keys proposed in this batch; known_keys() holds the observed and pending ones.
-  std::unordered_set<std::string> batch;
-  auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
+  std::unordered_set<std::string> batch;  // this ask's proposals; known_keys() holds the rest
   const auto& obs = observations();
   const Population population = population_of(obs, evolution_.population_size);
   std::vector<Configuration> out;
-  for (int i = 0; i < n; ++i) {
-    Configuration child;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const Observation* parent =
-          population.evolving ? tournament(obs, population, evolution_.sample_size, maximize(), rng_) : nullptr;
-      child = parent ? mutate(space_, parent->config, rng_) : sample(space_, rng_);
-      if (!seen(key(child))) break;
-    }
-    batch.insert(key(child));
-    out.push_back(std::move(child));
-  }
+  for (int i = 0; i < n; ++i)
+    out.push_back(draw_new(
+        [&] {
+          const Observation* parent =
+              population.evolving ? tournament(obs, population, evolution_.sample_size, maximize(), rng_) : nullptr;
+          return parent ? mutate(space_, parent->config, rng_) : sample(space_, rng_);
+        },
+        batch));
   return out;
 }
 

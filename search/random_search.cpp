@@ -6,17 +6,9 @@
 namespace kyper::search {
 
 std::vector<Configuration> RandomSearch::propose(int n) {
-  // Keys proposed in this batch; known_keys() holds the observed and pending ones.
-  std::unordered_set<std::string> batch;
-  auto seen = [&](const std::string& k) { return known_keys().count(k) > 0 || batch.count(k) > 0; };
+  std::unordered_set<std::string> batch;  // this ask's proposals; known_keys() holds the rest
   std::vector<Configuration> out;
-  for (int i = 0; i < n; ++i) {
-    Configuration c = sample(space_, rng_);
-    // A small discrete space can run out of new points; then a repeat is allowed.
-    for (int attempt = 0; attempt < 100 && seen(key(c)); ++attempt) c = sample(space_, rng_);
-    batch.insert(key(c));
-    out.push_back(std::move(c));
-  }
+  for (int i = 0; i < n; ++i) out.push_back(draw_new([&] { return sample(space_, rng_); }, batch));
   return out;
 }
 

@@ -117,6 +117,36 @@ std::optional<Observation> Search::best() const {
   return out;
 }
 
+bool Search::in_share(const std::string& key) const {
+  if (options_.id_stride <= 1) return true;
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a: the same on every rank and run
+  for (const char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return static_cast<std::int64_t>(hash % static_cast<std::uint64_t>(options_.id_stride)) == options_.id_offset;
+}
+
+bool Search::is_new(const std::string& key, const std::unordered_set<std::string>& batch) const {
+  return known_.count(key) == 0 && batch.count(key) == 0 && in_share(key);
+}
+
+Configuration Search::draw_new(const std::function<Configuration()>& draw,
+                               std::unordered_set<std::string>& batch) const {
+  const std::int64_t attempts = 100 * std::min<std::int64_t>(options_.id_stride, 100);
+  std::optional<Configuration> repeat_in_share;
+  Configuration c;
+  for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
+    c = draw();
+    const std::string k = key(c);
+    if (is_new(k, batch)) {
+      batch.insert(k);
+      return c;
+    }
+    if (!repeat_in_share && in_share(k)) repeat_in_share = c;
+  }
+  if (repeat_in_share) c = std::move(*repeat_in_share);
+  batch.insert(key(c));
+  return c;
+}
+
 std::string Search::key(const Configuration& config) {
   std::string k;
   k.reserve(config.size() * 9);

@@ -8,6 +8,7 @@
 #include <kyper/search/space.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <limits>
 #include <map>
@@ -84,7 +85,11 @@ struct SearchOptions {
   std::uint64_t seed = 0;
   bool maximize = true;  // DeepHyper's convention; false minimises the objective
   // Trial ids are id_offset, id_offset + id_stride, ...: searches on different MPI ranks share
-  // results without id clashes (rank r of P uses offset r, stride P).
+  // results without id clashes (rank r of P uses offset r, stride P). With id_stride > 1 a search
+  // also proposes only configurations of its own share of the space (a hash of the values modulo
+  // id_stride equals id_offset): ranks searching side by side do not see each other's pending
+  // trials, and shared parents (a categorical flipped, a value clamped at a bound, any point of a
+  // small discrete space) would otherwise make two ranks run one configuration twice.
   std::int64_t id_offset = 0;
   std::int64_t id_stride = 1;
 };
@@ -96,8 +101,8 @@ class Search {
   Search(const Search&) = delete;
   Search& operator=(const Search&) = delete;
 
-  // n new trials; never a configuration already observed or pending unless the space has run
-  // out of distinct ones.
+  // n new trials; never a configuration already observed or pending, nor (id_stride > 1) one
+  // outside this search's share, unless the space (or the share) has run out of distinct ones.
   std::vector<Trial> ask(int n);
   // Results of pending trials, in any order. Throws naming a trial id that is not pending.
   void tell(const std::vector<Result>& results);
@@ -149,6 +154,16 @@ class Search {
   static std::string key(const Configuration& config);
   // Keys of every observed and pending configuration, kept up to date incrementally.
   const std::unordered_set<std::string>& known_keys() const { return known_; }
+  // Whether a configuration (by key) may be proposed now: neither observed, pending nor in
+  // `batch` (this ask's proposals so far), and in this search's share of the space (see
+  // SearchOptions::id_stride).
+  bool is_new(const std::string& key, const std::unordered_set<std::string>& batch) const;
+  bool in_share(const std::string& key) const;
+  // Calls `draw` until it gives a new configuration (is_new) and returns that one. A small
+  // discrete space can run out: after 100 tries (times id_stride, the share being that much
+  // smaller) it returns a repeat, from this search's share when one was drawn. Either way the
+  // key goes into `batch`.
+  Configuration draw_new(const std::function<Configuration()>& draw, std::unordered_set<std::string>& batch) const;
 
   Space space_;
   SearchOptions options_;

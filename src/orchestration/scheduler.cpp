@@ -20,6 +20,7 @@
 #include "collective.hpp"
 #include "output_lock.hpp"
 #include "scheduler_wire.hpp"
+#include "stop_notice.hpp"
 
 namespace kyper {
 
@@ -112,6 +113,7 @@ SearchSummary summarize(const search::Search& s, long resumed, double seconds, d
 SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options) {
   check_budget(options);
   OutputLock lock(options.output_dir);  // held until the search returns
+  StopNotice notice(options.output_dir, true, false);
   Output out(options, "");
   prepare_output(out, s.space(), options);
   open_output(out, s, options);
@@ -278,6 +280,7 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
                                                 << size << " (trial ids must not clash across ranks)");
   // One lock per job, taken by rank 0. Each rank repairs its own results table, then (once every
   // table is repaired) reads every rank's, then (once every rank has read them) runs trials.
+  StopNotice notice(options.output_dir, rank == 0, size > 1);
   std::optional<OutputLock> lock;
   run_collectively(comm, [&] {
     if (rank == 0) lock.emplace(options.output_dir);
@@ -372,6 +375,7 @@ SearchSummary run_search(search::Search& s, const TrialFunction& trial, const Sc
   MPI_Comm_size(comm, &size);
   if (options.decentralized) return run_decentralized(s, trial, options, comm, rank, size);
   if (size == 1) return run_search(s, trial, options);
+  StopNotice notice(options.output_dir, rank == 0, true);
   // Rank 0 holds the folder and runs the search; the workers learn whether it could open them.
   std::optional<OutputLock> lock;
   std::optional<Output> out;

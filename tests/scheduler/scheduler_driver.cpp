@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "run" && argc >= 6) {
     const std::string dir = argv[2];
+    {  // DIR/pid.rank<r>: lets a test kill one chosen rank
+      std::filesystem::create_directories(dir);
+      std::ofstream(dir + "/pid.rank" + std::to_string(rank)) << ::getpid() << "\n";
+    }
     SchedulerOptions options;
     options.output_dir = dir;
     options.max_evaluations = std::atol(argv[3]);

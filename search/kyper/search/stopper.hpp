@@ -1,0 +1,129 @@
+// Stoppers end hopeless trials early (multi-fidelity search). A running trial reports its
+// objective after each unit of budget it used (the built-in trial: after each epoch); the stopper
+// records it and says whether the trial should stop now. Reports of trials run elsewhere (other
+// ranks of a decentralized search) are recorded with observe() so every rank decides with the
+// same table. Budgets of one trial must increase; values are objectives in the search's direction.
+//
+//   successive halving (ASHA, Li et al. 2020): rungs at min_budget * eta^k up to max_budget; a
+//     trial reaching a rung continues only if its value is among the best max(1, n / eta) of the
+//     n values recorded at that rung so far (its own included).
+//   hyperband: successive halving in brackets whose first rung is min_budget * eta^s
+//     (s = 0 .. s_max); a trial's bracket is a hash of its id modulo the number of brackets, the
+//     same on every rank and after a resume.
+//   median: after a grace budget, stop a trial whose best value so far is below the median of the
+//     best values that at least min_trials other trials had reached by the same budget.
+//   learning curve: fits value(b) = c - a * b^(-alpha) (a saturating power law; alpha on a grid,
+//     c and a by least squares) to the trial's reports and stops it when the probability that its
+//     value at max_budget beats the top_k-th best value reached so far by any trial is below
+//     min_probability (a Gaussian predictive distribution from the linear fit at the best alpha).
+#pragma once
+
+#include <cereal/archives/binary.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kyper::search {
+
+struct StopperOptions {
+  std::string kind = "none";  // none | asha | hyperband | median | lce
+  double min_budget = 1;      // asha/hyperband: first rung; median/lce: grace budget
+  double max_budget = 100;    // the full budget of a trial (e.g. the epochs)
+  double reduction_factor = 3;  // asha/hyperband: eta
+  int min_trials = 3;         // median: other trials needed at a budget before it stops any
+  int top_k = 1;              // lce: the value to beat is the top_k-th best reached so far
+  double min_probability = 0.05;  // lce: stop below this probability of beating it
+  int min_points = 3;         // lce: reports needed before a fit
+};
+
+// A report, as recorded (and written to checkpoints and shared between ranks).
+struct Progress {
+  double budget = 0;
+  double value = 0;
+};
+
+class Stopper {
+ public:
+  Stopper(const StopperOptions& options, bool maximize);
+  virtual ~Stopper() = default;
+
+  // Records the report of one of this process's trials; true when the trial should stop now.
+  // Throws kyper::Error for a budget that does not increase, is not positive, or passes
+  // max_budget, and for a value that is not finite.
+  bool report(std::int64_t trial_id, double budget, double value);
+  // Records a report of a trial decided elsewhere (another rank), without deciding.
+  void observe(std::int64_t trial_id, double budget, double value);
+  // Whether the stopper stopped this trial (recorded when report() said so).
+  bool stopped(std::int64_t trial_id) const { return stopped_.count(trial_id) > 0; }
+
+  const StopperOptions& options() const { return options_; }
+  const std::map<std::int64_t, std::vector<Progress>>& curves() const { return curves_; }
+  virtual std::string name() const = 0;
+
+  void save(cereal::BinaryOutputArchive& archive) const;
+  void load(cereal::BinaryInputArchive& archive);
+
+ protected:
+  // The decision for a trial whose report was just recorded (values in maximise direction).
+  virtual bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const = 0;
+  // Internal value: larger is better.
+  double better(double value) const { return maximize_ ? value : -value; }
+
+  StopperOptions options_;
+  bool maximize_;
+  std::map<std::int64_t, std::vector<Progress>> curves_;  // values already in maximise direction
+
+ private:
+  void record(std::int64_t trial_id, double budget, double value);
+  std::map<std::int64_t, bool> stopped_;
+};
+
+class SuccessiveHalvingStopper : public Stopper {
+ public:
+  SuccessiveHalvingStopper(const StopperOptions& options, bool maximize, int brackets = 1);
+  std::string name() const override { return brackets_ > 1 ? "hyperband" : "asha"; }
+  // The rung budgets of bracket `bracket`.
+  std::vector<double> rungs(int bracket) const;
+  int brackets() const { return brackets_; }
+  int bracket_of(std::int64_t trial_id) const;
+
+ protected:
+  bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+
+ private:
+  int brackets_;
+};
+
+class MedianStopper : public Stopper {
+ public:
+  using Stopper::Stopper;
+  std::string name() const override { return "median"; }
+
+ protected:
+  bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+};
+
+class LearningCurveStopper : public Stopper {
+ public:
+  using Stopper::Stopper;
+  std::string name() const override { return "lce"; }
+
+  struct Forecast {
+    double mean = 0, sd = 0;  // predictive distribution of the value at max_budget (internal direction)
+    double alpha = 0;         // the fitted exponent
+  };
+  // Fits the power law to a curve (internal direction); needs >= 2 points.
+  Forecast forecast(const std::vector<Progress>& curve) const;
+
+ protected:
+  bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+};
+
+// The stopper `options.kind` names; nullptr for "none". Throws kyper::Error for an unknown kind or
+// out-of-range options (min_budget > 0, max_budget >= min_budget, reduction_factor > 1, ...).
+std::unique_ptr<Stopper> make_stopper(const StopperOptions& options, bool maximize);
+
+}  // namespace kyper::search

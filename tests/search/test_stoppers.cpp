@@ -1,0 +1,175 @@
+// Stoppers (kyper/search/stopper.hpp) on hand-made learning curves: which trial stops, at which
+// budget; bad reports and options; checkpoint round trip.
+#include <kyper/error.hpp>
+#include <kyper/search/stopper.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <set>
+#include <sstream>
+
+using namespace kyper::search;
+
+namespace {
+StopperOptions options(const std::string& kind, double min_budget, double max_budget) {
+  StopperOptions o;
+  o.kind = kind, o.min_budget = min_budget, o.max_budget = max_budget;
+  return o;
+}
+// Reports budgets 1, 2, ... of `curve` until the stopper stops the trial; the budget it stopped
+// at, or 0 when it ran to the end.
+double run_curve(Stopper& s, std::int64_t id, const std::function<double(double)>& curve, int budgets) {
+  for (int b = 1; b <= budgets; ++b)
+    if (s.report(id, b, curve(b))) return b;
+  return 0;
+}
+}  // namespace
+
+TEST(Stoppers, SuccessiveHalvingKeepsTheTopThirdAtEachRung) {
+  auto s = make_stopper(options("asha", 1, 27), true);
+  auto& asha = static_cast<SuccessiveHalvingStopper&>(*s);
+  EXPECT_EQ(asha.rungs(0), (std::vector<double>{1, 3, 9}));
+  // Rung 1, values in arrival order: the first always goes on; then one in three may.
+  EXPECT_FALSE(s->report(0, 1, 0.5));  // 1 value: keep 1, best
+  EXPECT_TRUE(s->report(1, 1, 0.4));   // 2 values: keep 1, one ahead
+  EXPECT_FALSE(s->report(2, 1, 0.9));  // 3 values: keep 1, best
+  EXPECT_TRUE(s->report(3, 1, 0.6));   // 4 values: keep 1, 0.9 ahead
+  EXPECT_FALSE(s->report(4, 1, 0.95));
+  EXPECT_TRUE(s->report(5, 1, 0.55));  // 6 values: keep 2, 0.95 and 0.9 and 0.6 ahead
+  EXPECT_FALSE(s->report(6, 1, 0.92)); // 7 values: keep 2, only 0.95 ahead
+  EXPECT_TRUE(s->stopped(1));
+  EXPECT_FALSE(s->stopped(0));
+  // Between rungs nothing is decided; at rung 3 trial 0 is alone and goes on, trial 2 beats it.
+  EXPECT_FALSE(s->report(0, 2, 0.1));
+  EXPECT_FALSE(s->report(0, 3, 0.7));
+  EXPECT_FALSE(s->report(2, 3, 0.8));
+  EXPECT_TRUE(s->report(4, 3, 0.6));  // 3 values at rung 3: keep 1, two ahead
+  // A report that jumps over rungs is decided at each of them.
+  EXPECT_TRUE(s->report(7, 9, 0.0));
+}
+
+TEST(Stoppers, SuccessiveHalvingMinimisesToo) {
+  auto s = make_stopper(options("asha", 1, 27), false);
+  EXPECT_FALSE(s->report(0, 1, 0.5));
+  EXPECT_FALSE(s->report(1, 1, 0.4));  // lower is better: it leads
+  EXPECT_TRUE(s->report(2, 1, 0.45));
+}
+
+TEST(Stoppers, HyperbandBracketsStartAtHigherRungsAndSpreadTrials) {
+  auto s = make_stopper(options("hyperband", 1, 27), true);
+  auto& hb = static_cast<SuccessiveHalvingStopper&>(*s);
+  ASSERT_EQ(hb.brackets(), 4);
+  EXPECT_EQ(hb.rungs(1), (std::vector<double>{3, 9}));
+  EXPECT_TRUE(hb.rungs(3).empty());  // the full-budget bracket never stops a trial
+  // Ids of one rank of four (stride 4) reach every bracket.
+  std::set<int> seen;
+  for (std::int64_t id = 2; id < 200; id += 4) seen.insert(hb.bracket_of(id));
+  EXPECT_EQ(seen.size(), 4u);
+  // Trials compete only within their bracket: find two ids in bracket 0 and one in bracket 1.
+  std::vector<std::int64_t> zero, one;
+  for (std::int64_t id = 0; zero.size() < 2 || one.empty(); ++id) {
+    if (hb.bracket_of(id) == 0 && zero.size() < 2) zero.push_back(id);
+    if (hb.bracket_of(id) == 1 && one.empty()) one.push_back(id);
+  }
+  EXPECT_FALSE(s->report(zero[0], 1, 0.9));
+  EXPECT_TRUE(s->report(zero[1], 1, 0.1));     // behind 0.9 at rung 1 of bracket 0
+  EXPECT_FALSE(s->report(one[0], 1, 0.0));     // bracket 1 decides first at budget 3
+  EXPECT_FALSE(s->report(one[0], 3, 0.0));     // alone at its rung
+}
+
+TEST(Stoppers, MedianStopsBelowTheMedianAfterTheGracePeriod) {
+  StopperOptions o = options("median", 2, 5);
+  o.min_trials = 3;
+  auto s = make_stopper(o, true);
+  for (int t = 0; t < 3; ++t)
+    EXPECT_EQ(run_curve(*s, t, [t](double b) { return 0.1 * b + 0.1 * t; }, 5), 0) << "trial " << t;
+  // At budget 2 the others' bests are 0.2, 0.3, 0.4: median 0.3.
+  EXPECT_FALSE(s->report(3, 1, 0.0));  // grace period
+  EXPECT_TRUE(s->report(3, 2, 0.29));
+  EXPECT_EQ(run_curve(*s, 4, [](double b) { return 0.1 * b + 0.11; }, 5), 0);  // above the median all along
+  // With fewer than min_trials others at a budget nothing is stopped.
+  auto few = make_stopper(o, true);
+  EXPECT_EQ(run_curve(*few, 0, [](double b) { return b; }, 5), 0);
+  EXPECT_FALSE(few->report(1, 2, -100.0));
+}
+
+TEST(Stoppers, LearningCurveForecastsAPowerLawAndStopsHopelessTrials) {
+  StopperOptions o = options("lce", 3, 100);
+  o.min_probability = 0.05;
+  auto s = make_stopper(o, true);
+  auto& lce = static_cast<LearningCurveStopper&>(*s);
+  auto law = [](double c, double a, double alpha) { return [=](double b) { return c - a * std::pow(b, -alpha); }; };
+  // A noiseless curve is extrapolated to its value at budget 100.
+  std::vector<Progress> curve;
+  for (int b = 1; b <= 6; ++b) curve.push_back({double(b), law(0.9, 0.5, 0.7)(b)});
+  const auto f = lce.forecast(curve);
+  EXPECT_NEAR(f.mean, law(0.9, 0.5, 0.7)(100), 0.02);
+  EXPECT_NEAR(f.alpha, 0.7, 0.1);
+  // The value to beat is the second best any other trial reached (top_k 2): the first two trials
+  // run to the end (fewer than two others), one heading for 0.5 stops as soon as it has
+  // min_points points, one heading above them never does.
+  o.top_k = 2;
+  s = make_stopper(o, true);
+  EXPECT_EQ(run_curve(*s, 0, law(0.9, 0.5, 0.7), 100), 0);   // ends at 0.896
+  EXPECT_EQ(run_curve(*s, 1, law(0.85, 0.5, 0.7), 100), 0);  // ends at 0.830
+  EXPECT_EQ(run_curve(*s, 2, law(0.5, 0.5, 0.7), 100), 3);
+  EXPECT_EQ(run_curve(*s, 3, law(1.0, 0.9, 0.7), 100), 0);   // ends at 0.964
+  // A slow starter (0.23 at budget 3, far below the others then) heading for 0.96 goes on; one
+  // heading for 0.86, below the second best 0.896, stops.
+  EXPECT_EQ(run_curve(*s, 4, law(1.2, 1.5, 0.4), 100), 0);
+  EXPECT_EQ(run_curve(*s, 5, law(1.1, 1.5, 0.4), 100), 3);
+}
+
+TEST(Stoppers, BadReportsAndOptionsAreClearErrors) {
+  auto s = make_stopper(options("asha", 1, 10), true);
+  s->report(0, 2, 0.5);
+  EXPECT_THROW(s->report(0, 2, 0.6), kyper::Error);  // budget does not increase
+  EXPECT_THROW(s->report(0, 1, 0.6), kyper::Error);
+  EXPECT_THROW(s->report(0, 11, 0.6), kyper::Error);  // past the maximum
+  EXPECT_THROW(s->report(1, 1, std::nan("")), kyper::Error);
+  EXPECT_THROW(s->report(1, 0, 0.1), kyper::Error);
+  try {
+    s->report(0, 2, 0.6);
+    FAIL();
+  } catch (const kyper::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("budgets must increase"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(make_stopper(options("none", 1, 10), true), nullptr);
+  EXPECT_THROW(make_stopper(options("asa", 1, 10), true), kyper::Error);
+  EXPECT_THROW(make_stopper(options("asha", 0, 10), true), kyper::Error);
+  EXPECT_THROW(make_stopper(options("asha", 5, 4), true), kyper::Error);
+  StopperOptions o = options("asha", 1, 10);
+  o.reduction_factor = 1;
+  EXPECT_THROW(make_stopper(o, true), kyper::Error);
+  o = options("lce", 1, 10);
+  o.min_probability = 1;
+  EXPECT_THROW(make_stopper(o, true), kyper::Error);
+}
+
+TEST(Stoppers, CheckpointRoundTripKeepsTheDecisions) {
+  for (const std::string kind : {"asha", "hyperband", "median", "lce"}) {
+    StopperOptions o = options(kind, 2, 30);
+    o.min_trials = 2;
+    auto a = make_stopper(o, true), b = make_stopper(o, true);
+    for (int t = 0; t < 6; ++t)
+      for (int budget = 1; budget <= 2 + 4 * t; ++budget)
+        if (a->report(t, budget, 0.1 * budget + 0.05 * (t % 3))) break;
+    a->observe(100, 5, 0.3);  // another rank's trial
+    std::stringstream bytes;
+    {
+      cereal::BinaryOutputArchive out(bytes);
+      a->save(out);
+    }
+    cereal::BinaryInputArchive in(bytes);
+    b->load(in);
+    EXPECT_EQ(a->curves().size(), b->curves().size()) << kind;
+    for (int t = 0; t < 6; ++t) EXPECT_EQ(a->stopped(t), b->stopped(t)) << kind;
+    for (int budget = 1; budget <= 30; ++budget) {
+      const bool stop_a = a->report(50, budget, 0.02 * budget), stop_b = b->report(50, budget, 0.02 * budget);
+      ASSERT_EQ(stop_a, stop_b) << kind << " at budget " << budget;
+      if (stop_a) break;
+    }
+  }
+}

@@ -16,7 +16,9 @@ namespace kyper::json {
 
 rj::Document parse(const std::string& text, const std::string& where) {
   rj::Document doc;
-  doc.Parse(text.c_str(), text.size());
+  // Full precision: every number reads as the double nearest its text, so a value written back
+  // (Space::to_json, checkpoints) reads as the same value again.
+  doc.Parse<rj::kParseFullPrecisionFlag>(text.c_str(), text.size());
   if (doc.HasParseError()) {
     // Line and column of the error offset, so the user can find it in an editor.
     const std::size_t offset = std::min(doc.GetErrorOffset(), text.size());

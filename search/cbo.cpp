@@ -1,3 +1,4 @@
+#include <kyper/binary_archive.hpp>
 #include <kyper/error.hpp>
 #include <kyper/search/cbo.hpp>
 #include <kyper/search/sampler.hpp>
@@ -542,14 +543,26 @@ void CBO::save_state(cereal::BinaryOutputArchive& ar) const {
   ar(design_drawn_, design, static_cast<std::uint64_t>(design_used_), model_proposals_, gp_fit_count_, theta);
 }
 
-void CBO::load_state(cereal::BinaryInputArchive& ar) {
+void CBO::load_state(CheckedBinaryInputArchive& ar) {
   std::vector<std::vector<Value>> design;
   std::uint64_t used = 0;
   std::vector<double> theta;
   ar(design_drawn_, design, used, model_proposals_, gp_fit_count_, theta);
+  // A damaged checkpoint must not hand out points outside the space (Search checks the rest).
+  KYPER_REQUIRE(used <= design.size(), "search checkpoint: " << used << " of " << design.size()
+                                                             << " initial design points used");
+  std::vector<Configuration> checked;
+  for (auto& v : design) {
+    checked.emplace_back(space_.names(), std::move(v));
+    try {
+      space_.validate(checked.back());
+    } catch (const Error& e) {
+      KYPER_FAIL("search checkpoint: holds an initial design point outside the space (" << e.what() << ")");
+    }
+  }
   design_.clear();
   encoded_.clear();
-  for (auto& v : design) design_.emplace_back(space_.names(), std::move(v));
+  design_ = std::move(checked);
   design_used_ = used;
   if (gp_) gp_->set_hyperparameters(Eigen::Map<const Eigen::VectorXd>(theta.data(), static_cast<Eigen::Index>(theta.size())));
 }

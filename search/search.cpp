@@ -1,3 +1,4 @@
+#include <kyper/binary_archive.hpp>
 #include <kyper/error.hpp>
 #include <kyper/search/results_table.hpp>
 #include <kyper/search/search.hpp>
@@ -225,7 +226,7 @@ void read_format_tag(std::istream& in) {
 void Search::read_checkpoint(std::istream& in) {
   read_format_tag(in);
   try {
-    cereal::BinaryInputArchive ar(in);
+    CheckedBinaryInputArchive ar(in);
     std::string algorithm, space_json, rng_state;
     std::uint64_t seed = 0;
     bool maximize = true;

@@ -157,6 +157,11 @@ std::vector<int> topological_order(const std::vector<NodeSpec>& nodes, const Edg
   return order;
 }
 
+// Bounds that keep widths and parameter offsets from overflowing (a graph may come from a corrupt
+// file): far above any network Kyper trains.
+constexpr long kMaxNodeWidth = 1L << 24;
+constexpr long kMaxParameters = 1L << 40;
+
 // Widths and parameter offsets, node by node in topological order.
 GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const std::vector<int>& order) {
   const auto& inputs = edges.inputs;
@@ -173,6 +178,8 @@ GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const 
     auto width_of = [&](int k) { return plan.nodes[pn.inputs[k]].width; };
     switch (n.kind) {
       case NodeKind::Input:
+        KYPER_REQUIRE(n.units <= kMaxNodeWidth, "model graph: input node '" << n.name << "' has " << n.units
+                                                   << " features, more than " << kMaxNodeWidth);
         pn.width = n.units;
         plan.input_node = int(plan.nodes.size());
         plan.input_width = n.units;
@@ -180,11 +187,14 @@ GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const 
       case NodeKind::Dense:
         pn.in_width = width_of(0), pn.width = n.units;
         pn.weight_offset = offset;
+        KYPER_REQUIRE(n.units <= kMaxNodeWidth, "model graph: dense node '" << n.name << "' has " << n.units
+                                                   << " units, more than " << kMaxNodeWidth);
         offset += long(pn.in_width) * pn.width;
         if (n.bias) {
           pn.bias_offset = offset;
           offset += pn.width;
         }
+        KYPER_REQUIRE(offset <= kMaxParameters, "model graph: more than " << kMaxParameters << " parameters");
         break;
       case NodeKind::Add:
         pn.width = width_of(0);
@@ -194,9 +204,14 @@ GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const 
                                                   << ") with '" << n.inputs[k] << "' (width " << width_of(int(k))
                                                   << "); widths must match (use concat or a dense projection)");
         break;
-      case NodeKind::Concat:
-        for (size_t k = 0; k < pn.inputs.size(); ++k) pn.width += width_of(int(k));
+      case NodeKind::Concat: {
+        long width = 0;  // in long: a graph read from a file may concatenate wide nodes many times
+        for (size_t k = 0; k < pn.inputs.size() && width <= kMaxNodeWidth; ++k) width += width_of(int(k));
+        KYPER_REQUIRE(width <= kMaxNodeWidth, "model graph: concat node '" << n.name << "' is wider than "
+                                                  << kMaxNodeWidth << ", the most a node may be");
+        pn.width = int(width);
         break;
+      }
       case NodeKind::Output:
         plan.output_node = int(plan.nodes.size());
         pn.width = width_of(0);

@@ -1,6 +1,7 @@
 #include <kyper/model.hpp>
 
 #include <kyper/atomic_file.hpp>
+#include <kyper/binary_archive.hpp>
 
 #include <fstream>
 
@@ -242,7 +243,7 @@ Model Model::load(const std::string& path) {
       cereal::JSONInputArchive archive(in);
       archive(cereal::make_nvp("kyper_model", file));
     } else {
-      cereal::BinaryInputArchive archive(in);
+      CheckedBinaryInputArchive archive(in);
       archive(file);
     }
   } catch (const Error& e) {
@@ -250,6 +251,23 @@ Model Model::load(const std::string& path) {
   } catch (const std::exception& e) {
     KYPER_FAIL("model file '" << path << "' is corrupt or not a Kyper model: " << e.what());
   }
+  // The graph must agree with the weights and names the file holds before a network is built for
+  // it: a corrupt graph could otherwise make it allocate whatever its widths say.
+  GraphPlan plan;
+  try {
+    plan = plan_graph(file.graph);
+  } catch (const Error& e) {
+    KYPER_FAIL("model file '" << path << "': " << e.what());
+  }
+  KYPER_REQUIRE(plan.parameter_count == long(file.parameters.size()),
+                "model file '" << path << "' is corrupt: its graph needs " << plan.parameter_count
+                               << " parameters, it holds " << file.parameters.size());
+  KYPER_REQUIRE(file.feature_names.empty() || file.feature_names.size() == std::size_t(plan.input_width),
+                "model file '" << path << "' is corrupt: " << file.feature_names.size()
+                               << " feature names for a graph of " << plan.input_width << " inputs");
+  // predict() runs batches of batch_size rows: the bound of a job file's "training.batch_size".
+  KYPER_REQUIRE(file.config.batch_size >= 1 && file.config.batch_size <= (1 << 24),
+                "model file '" << path << "' is corrupt: batch size " << file.config.batch_size);
   Model model;
   model.graph_ = file.graph, model.config_ = file.config;
   model.feature_scaler_ = file.feature_scaler, model.target_scaler_ = file.target_scaler;

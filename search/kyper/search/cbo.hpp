@@ -134,7 +134,7 @@ class CBO : public Search {
  protected:
   std::vector<Configuration> propose(int n) override;
   void save_state(cereal::BinaryOutputArchive& ar) const override;
-  void load_state(cereal::BinaryInputArchive& ar) override;
+  void load_state(CheckedBinaryInputArchive& ar) override;
 
  private:
   // The steps of propose(). Appends the initial design's next points (or random ones where a

@@ -20,8 +20,10 @@
 
 namespace cereal {
 class BinaryOutputArchive;
-class BinaryInputArchive;
 }  // namespace cereal
+namespace kyper {
+class CheckedBinaryInputArchive;  // <kyper/binary_archive.hpp>
+}  // namespace kyper
 
 namespace kyper::search {
 
@@ -145,7 +147,7 @@ class Search {
   virtual std::vector<Configuration> propose(int n) = 0;
   // Algorithm-specific state beyond observations, pending and the RNG.
   virtual void save_state(cereal::BinaryOutputArchive&) const {}
-  virtual void load_state(cereal::BinaryInputArchive&) {}
+  virtual void load_state(CheckedBinaryInputArchive&) {}
 
   // Objective as the search maximises it (negated when minimising).
   double internal(double objective) const { return options_.maximize ? objective : -objective; }

@@ -57,9 +57,19 @@ class CheckedBinaryInputArchive
 };
 
 template <class T>
-inline typename std::enable_if<std::is_arithmetic<T>::value, void>::type CEREAL_LOAD_FUNCTION_NAME(
+inline typename std::enable_if<std::is_arithmetic<T>::value && !std::is_same<T, bool>::value, void>::type
+CEREAL_LOAD_FUNCTION_NAME(
     CheckedBinaryInputArchive& ar, T& t) {
   ar.loadBinary(std::addressof(t), sizeof(t));
+}
+
+// A bool is one byte that must be 0 or 1: loading any other value into a bool is undefined
+// behaviour (UndefinedBehaviorSanitizer caught a corrupt model file doing it).
+inline void CEREAL_LOAD_FUNCTION_NAME(CheckedBinaryInputArchive& ar, bool& b) {
+  std::uint8_t byte = 0;
+  ar.loadBinary(&byte, 1);
+  if (byte > 1) throw cereal::Exception("a boolean field holds " + std::to_string(int(byte)));
+  b = byte != 0;
 }
 
 template <class T>

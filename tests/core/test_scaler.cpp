@@ -31,7 +31,7 @@ TEST(Scaler, ParsesKindNamesAndRejectsUnknownOnes) {
   EXPECT_EQ(kyper::parse_scaler_kind("none"), kyper::ScalerKind::none);
   EXPECT_EQ(kyper::parse_scaler_kind("standard"), kyper::ScalerKind::standard);
   EXPECT_EQ(kyper::parse_scaler_kind("minmax"), kyper::ScalerKind::minmax);
-  EXPECT_EQ(kyper::to_string(kyper::ScalerKind::minmax), "minmax");
+  EXPECT_STREQ(kyper::to_string(kyper::ScalerKind::minmax), "minmax");  // const char*: compare the text
   EXPECT_THAT(error_of([] { kyper::parse_scaler_kind("zscore"); }),
               AllOf(HasSubstr("'zscore'"), HasSubstr("standard"), HasSubstr("minmax")));
 }

@@ -32,6 +32,8 @@ void Stopper::record(std::int64_t trial_id, double budget, double value) {
 
 bool Stopper::report(std::int64_t trial_id, double budget, double value) {
   record(trial_id, budget, value);
+  // A trial at its full budget is finished, not stopped.
+  if (budget >= options_.max_budget * (1 - 1e-12)) return false;
   const bool stop = should_stop(trial_id, curves_[trial_id]);
   if (stop) stopped_[trial_id] = true;
   return stop;

@@ -50,7 +50,8 @@ const std::map<std::string, std::string>& command_help() {
        "Runs the hyperparameter search a job file describes (README: \"The main job\"), one trial per MPI\n"
        "rank under mpiexec, and writes results.csv, summary.json, best.kyper and every trial's model.\n"
        "options:\n"
-       "  --config FILE   the job (JSON): dataset, task, model, training, space, search, budget, output\n"
+       "  --config FILE   the job (JSON): dataset, task, model, training, space, search, budget, output;\n"
+       "                  or an \"objective\" object, a command run per trial (README: \"Tune any program\")\n"
        "  --output DIR    the output folder (default: the job's \"output\", else kyper-output)\n"
        "  --resume        continue the search in DIR: finished trials are read back, never re-run\n"
        "  --verbose       errors also name the place in Kyper's source that raised them\n"
@@ -147,7 +148,7 @@ int search_command(int argc, char** argv, bool nas) {
   auto options = parse_options(argc, argv, {"--config", "--output"}, {"--resume"});
   KYPER_REQUIRE(options.count("--config"), "kyper search needs --config FILE\n" << kUsage);
   kyper::SearchJob job = kyper::load_search_job(options["--config"]);
-  KYPER_REQUIRE(!nas || job.problem->architecture,
+  KYPER_REQUIRE(!nas || (job.problem && job.problem->architecture),
                 job.config_path << ": kyper nas needs an \"architecture\" section (the network search space)");
   if (options.count("--output")) job.scheduler.output_dir = options["--output"];
   job.scheduler.resume = options.count("--resume") > 0;
@@ -157,13 +158,16 @@ int search_command(int argc, char** argv, bool nas) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
 #endif
   auto search = kyper::make_search(job, rank, size);
-  auto trial = kyper::make_training_trial(job.problem);
-  if (rank == 0)
+  auto trial = job.trial();
+  if (rank == 0 && job.command)
+    std::printf("kyper search: %s, %s running '%s' per trial, %d rank(s), output %s\n", job.config_path.c_str(),
+                job.algorithm.c_str(), kyper::join(job.command->command, " ").c_str(), size, job.scheduler.output_dir.c_str());
+  else if (rank == 0)
     std::printf("kyper search: %s, %s on %zu training / %zu validation rows, %d rank(s), output %s\n",
                 job.config_path.c_str(), job.algorithm.c_str(), job.problem->train.rows(),
                 job.problem->validation.rows(), size, job.scheduler.output_dir.c_str());
   if (rank == 0 && job.algorithm == "cbo") std::printf("%s\n", kyper::search::describe_defaults(job.cbo, job.space).c_str());
-  if (rank == 0 && job.problem->architecture)
+  if (rank == 0 && job.problem && job.problem->architecture)
     std::printf("architecture space: %d choices per network, %.6g architectures\n",
                 job.problem->architecture->dimensions(), job.problem->architecture->size());
 #if KYPER_HAS_MPI
@@ -184,7 +188,7 @@ int search_command(int argc, char** argv, bool nas) {
       fs::copy_file(path->second, best, fs::copy_options::overwrite_existing);
       std::printf("best model: %s\n", best.string().c_str());
     }
-    if (job.problem->architecture) {
+    if (job.problem && job.problem->architecture) {
       // The readable form of the winner: layers, widths, skips and parameter count.
       const auto& arch = *job.problem->architecture;
       const fs::path text = fs::path(job.scheduler.output_dir) / "best_architecture.txt";
@@ -302,6 +306,8 @@ int ensemble_command(int argc, char** argv) {
   if (method == "random-init") {
     KYPER_REQUIRE(options.count("--config"), "--method random-init retrains a configuration: it needs --config search.json");
     const kyper::SearchJob job = kyper::load_search_job(options["--config"]);
+    KYPER_REQUIRE(job.problem, job.config_path << ": --method random-init retrains the built-in training trial; this job "
+                                                  "runs a command (its objective is an object)");
     const long trial = options.count("--trial") ? parse_count("--trial", options["--trial"], 0) : -1;
     const auto config = trial_configuration(job, (fs::path(folder) / "results.csv").string(), trial);
     std::printf("random-init ensemble: training %d seeds of %s\n", k, config.to_string().c_str());
@@ -354,11 +360,9 @@ bool take_verbose_flag(int& argc, char** argv) {
 
 int main(int argc, char** argv) {
   const bool verbose = take_verbose_flag(argc, argv);
-#ifdef NDEBUG
+  // Where in Kyper an error came from, only on request: users see the file, line and key they
+  // wrote, in every build type (the sanitizer build is not NDEBUG).
   const bool show_source = verbose;
-#else
-  const bool show_source = verbose || true;  // debug builds always say where an error came from
-#endif
   const std::string command = argc >= 2 ? argv[1] : "";
   // Help is answered before Kokkos starts: Kokkos would take --help for its own.
   if (wants_help(command) || command == "help") {

@@ -128,6 +128,7 @@ TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
   auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
   auto dy = to_device<float, Exec>(y.data(), long(train.rows()), long(train.num_targets()), "Kyper::Model::y");
   trainer().set_stop_condition(stop_);
+  trainer().set_epoch_hook(epoch_hook_);
   TrainResult result;
   if (validation && validation->rows() > 0) {
     const auto xv = scaled_features(*validation), yv = scaled_targets(*validation);

@@ -110,7 +110,16 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
     settings.seed = p.training.seed + std::uint64_t(context.trial_id);
     Model model(training_graph(p, config), settings, settings.seed, p.feature_scaling, p.target_scaling);
     model.set_stop_condition([&context] { return context.expired(); });
+    // Multi-fidelity: after each epoch the negative validation loss goes to the stopper (cheap,
+    // and the same measure for every trial whatever the job's objective).
+    bool stopped_early = false;
+    model.set_epoch_hook([&context, &stopped_early](const EpochRecord& epoch) {
+      if (!std::isfinite(epoch.validation_loss)) return false;  // diverged: fit() ends it
+      stopped_early = context.report(epoch.epoch + 1, -epoch.validation_loss);
+      return stopped_early;
+    });
     TrainResult result = model.fit(p.train, &p.validation);
+    if (stopped_early) result.status = TrainStatus::Stopped;
 
     TrialOutcome outcome;
     outcome.metadata["status"] = to_string(result.status);
@@ -129,7 +138,7 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
       outcome.reason = "diverged: " + result.message;
       return outcome;
     }
-    if (result.status == TrainStatus::Stopped) {
+    if (result.status == TrainStatus::Stopped && !stopped_early) {
       outcome.reason = "timeout: training stopped after " + std::to_string(result.curve.size()) + " epochs";
       return outcome;
     }

@@ -19,6 +19,7 @@
 #include "checkpoint.hpp"
 #include "collective.hpp"
 #include "output_lock.hpp"
+#include "progress_log.hpp"
 #include "scheduler_wire.hpp"
 #include "stop_notice.hpp"
 
@@ -65,6 +66,8 @@ void check_budget(const SchedulerOptions& o) {
 TrialContext make_context(std::int64_t id, int rank, const SchedulerOptions& o) {
   TrialContext c;
   c.trial_id = id, c.rank = rank, c.output_dir = o.output_dir, c.timeout_seconds = o.trial_timeout;
+  c.local_rank = node_local_rank(rank);
+  c.device = node_device(c.local_rank, int(node_gpus().size()));
   c.start = Clock::now();
   return c;
 }
@@ -78,14 +81,32 @@ struct LocalTrial {
   double seconds = 0;
 };
 
+// A multi-fidelity search's reports of this process's trials: judged by its stopper and logged
+// (and, decentralized, shared with the other ranks by `share`).
+struct LocalProgress {
+  search::Stopper* stopper = nullptr;  // nullptr: no stopper
+  ProgressLog* log = nullptr;
+  std::function<void()> before;  // runs before each decision (decentralized: take others' reports)
+  std::function<void(const ProgressReport&)> share;
+};
+
 LocalTrial run_local_trial(search::Search& s, const TrialFunction& function, const SchedulerOptions& options,
-                           int rank, const std::string& checkpoint) {
+                           int rank, const std::string& checkpoint, const LocalProgress& progress = {}) {
   LocalTrial local;
   local.trial = s.ask(1).front();
   write_checkpoint(s, checkpoint);
   TrialContext context = make_context(local.trial.id, rank, options);
+  if (progress.stopper)
+    context.reporter = [&progress, id = local.trial.id](double budget, double value) {
+      if (progress.before) progress.before();
+      const bool stop = progress.stopper->report(id, budget, value);
+      progress.log->append({id, budget, value});
+      if (progress.share) progress.share({id, budget, value});
+      return stop;
+    };
   const double wall_start = search::now_seconds();
   local.outcome = run_trial_guarded(function, local.trial.config, context);
+  if (progress.stopper) mark_progress(local.outcome, *progress.stopper, local.trial.id);
   local.seconds = context.elapsed();
   Result& r = local.result;
   static_cast<search::Outcome&>(r) = local.outcome;
@@ -108,19 +129,31 @@ SearchSummary summarize(const search::Search& s, long resumed, double seconds, d
   return summary;
 }
 
+std::set<std::int64_t> finished_ids(const search::Search& s) {
+  std::set<std::int64_t> ids;
+  for (const auto& o : s.observations()) ids.insert(o.id);
+  return ids;
+}
+
 }  // namespace
 
-SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options) {
-  check_budget(options);
+SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& given) {
+  check_budget(given);
+  const SchedulerOptions options = with_stopper_columns(given);
   OutputLock lock(options.output_dir);  // held until the search returns
   StopNotice notice(options.output_dir, true, false);
   Output out(options, "");
   prepare_output(out, s.space(), options);
   open_output(out, s, options);
+  const std::string progress_file = progress_path(options, "");
+  std::unique_ptr<search::Stopper> stopper = open_stopper(options, s.maximize(), {progress_file}, finished_ids(s));
+  std::optional<ProgressLog> log;
+  if (stopper) log.emplace(progress_file, out.resuming);
+  const LocalProgress progress{stopper.get(), log ? &*log : nullptr, {}, {}};
   const auto start = Clock::now();
   double busy = 0;
   while (budget_left(s, options, 0, start)) {
-    busy += run_local_trial(s, trial, options, 0, out.checkpoint_path).seconds;
+    busy += run_local_trial(s, trial, options, 0, out.checkpoint_path, progress).seconds;
     if (options.verbose)
       print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
                      options.max_evaluations);
@@ -132,6 +165,23 @@ SearchSummary run_search(search::Search& s, const TrialFunction& trial, const Sc
 #if KYPER_HAS_MPI
 namespace {
 constexpr int kTagWork = 101, kTagResult = 102, kTagStop = 103, kTagShare = 104;
+// Progress of a running trial: worker -> master (a report) and back (the decision), or shared
+// between the ranks of a decentralized search.
+constexpr int kTagReport = 105, kTagDecision = 106, kTagProgress = 107;
+
+void write_report(Writer& w, const ProgressReport& r) {
+  w.pod(r.trial_id);
+  w.pod(r.budget);
+  w.pod(r.value);
+}
+
+ProgressReport read_report(Reader& r) {
+  ProgressReport report;
+  report.trial_id = r.pod<std::int64_t>();
+  report.budget = r.pod<double>();
+  report.value = r.pod<double>();
+  return report;
+}
 
 std::vector<char> receive(MPI_Comm comm, const MPI_Status& probed) {
   int count = 0;
@@ -170,6 +220,14 @@ class SendQueue {
   std::list<Item> items_;
 };
 
+// Takes the next message with `tag` that has arrived from any rank; false when none has.
+bool try_receive(MPI_Comm comm, int tag, MPI_Status& status, std::vector<char>& bytes) {
+  int flag = 0;
+  MPI_Iprobe(MPI_ANY_SOURCE, tag, comm, &flag, &status);
+  if (flag) bytes = receive(comm, status);
+  return flag != 0;
+}
+
 // Polls for a message without spinning a core: ranks are often oversubscribed.
 bool poll(MPI_Comm comm, int source, int tag, MPI_Status* status) {
   int flag = 0;
@@ -180,6 +238,30 @@ bool poll(MPI_Comm comm, int source, int tag, MPI_Status* status) {
 
 SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI_Comm comm, int size,
                          const Output& out) {
+  const std::string progress_file = progress_path(options, "");
+  std::unique_ptr<search::Stopper> stopper = open_stopper(options, s.maximize(), {progress_file}, finished_ids(s));
+  std::optional<ProgressLog> log;
+  if (stopper) log.emplace(progress_file, out.resuming);
+  // A worker's report: judged at once (the worker waits); a bad report goes back as its error.
+  auto answer_reports = [&] {
+    MPI_Status status;
+    std::vector<char> bytes;
+    while (stopper && try_receive(comm, kTagReport, status, bytes)) {
+      Reader r(bytes);
+      const ProgressReport report = read_report(r);
+      Writer decision;
+      try {
+        const bool stop = stopper->report(report.trial_id, report.budget, report.value);
+        log->append(report);
+        decision.pod<std::uint8_t>(stop);
+        decision.text("");
+      } catch (const Error& e) {
+        decision.pod<std::uint8_t>(0);
+        decision.text(e.what());
+      }
+      MPI_Send(decision.bytes().data(), int(decision.bytes().size()), MPI_CHAR, status.MPI_SOURCE, kTagDecision, comm);
+    }
+  };
   const auto start = Clock::now();
   std::vector<int> idle;
   for (int w = size - 1; w >= 1; --w) idle.push_back(w);
@@ -189,20 +271,20 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
   while (true) {
     // 1. Take every result that has arrived (tell writes its results.csv row).
     long told = 0;
-    while (true) {
-      MPI_Status status;
-      int flag = 0;
-      MPI_Iprobe(MPI_ANY_SOURCE, kTagResult, comm, &flag, &status);
-      if (!flag) break;
-      std::vector<char> bytes = receive(comm, status);
+    answer_reports();
+    MPI_Status status;
+    std::vector<char> bytes;
+    while (try_receive(comm, kTagResult, status, bytes)) {
       Reader r(bytes);
       double busy = 0;
       Result result = read_outcome(r, &busy);
+      if (stopper) mark_progress(result, *stopper, result.trial_id);
       busy_total += busy;
       in_flight.erase(status.MPI_SOURCE);
       idle.push_back(status.MPI_SOURCE);
       s.tell(result);
       ++told;
+      answer_reports();  // a worker waiting on a decision should not wait for every synced row
     }
     // 2. Hand work to every idle worker with one ask (one surrogate fit for all of them; batch-aware
     //    strategies such as qUCB / constant liar spread the points). The checkpoint is written
@@ -211,6 +293,7 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
     while (can_start < long(idle.size()) && budget_left(s, options, long(in_flight.size()) + can_start, start)) ++can_start;
     if (can_start > 0) {
       std::vector<search::Trial> trials = s.ask(int(can_start));
+      answer_reports();
       write_checkpoint(s, out.checkpoint_path);
       for (search::Trial& t : trials) {
         const int worker = idle.back();
@@ -260,9 +343,27 @@ void run_worker(const search::Space& space, const TrialFunction& trial, const Sc
     const auto id = r.pod<std::int64_t>();
     search::Configuration config = read_values(r, space);
     TrialContext context = make_context(id, rank, options);
+    double waited = 0;  // for rank 0's decisions: not trial work
+    if (options.stopper.kind != "none")
+      context.reporter = [&](double budget, double value) {
+        const auto asked = Clock::now();
+        Writer w;
+        write_report(w, {id, budget, value});
+        MPI_Send(w.bytes().data(), int(w.bytes().size()), MPI_CHAR, 0, kTagReport, comm);
+        MPI_Status answered;
+        while (!poll(comm, 0, kTagDecision, &answered)) {
+        }
+        std::vector<char> reply = receive(comm, answered);
+        Reader decision(reply);
+        const bool stop = decision.pod<std::uint8_t>() != 0;
+        const std::string error = decision.text();
+        waited += seconds_since(asked);
+        if (!error.empty()) throw Error(error);
+        return stop;
+      };
     const double wall_start = search::now_seconds();
     TrialOutcome outcome = run_trial_guarded(trial, config, context);
-    const double trial_busy = context.elapsed();
+    const double trial_busy = context.elapsed() - waited;
     busy += trial_busy;
     Writer w;
     write_outcome(w, id, outcome, wall_start, search::now_seconds(), trial_busy);
@@ -291,6 +392,14 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   for (int other = 0; other < size; ++other)
     if (other != rank) other_tables.push_back(Output(options, ".rank" + std::to_string(other)).results_path);
   run_collectively(comm, [&] { open_output(out, s, options, other_tables); });
+  std::vector<std::string> progress_files;
+  for (int r = 0; r < size; ++r) progress_files.push_back(progress_path(options, ".rank" + std::to_string(r)));
+  std::unique_ptr<search::Stopper> stopper;
+  std::optional<ProgressLog> log;
+  run_collectively(comm, [&] {
+    stopper = open_stopper(options, s.maximize(), progress_files, finished_ids(s));
+    if (stopper) log.emplace(progress_files[std::size_t(rank)], out.resuming);
+  });
   // Share of the evaluation budget: equal parts, the first ranks take the remainder.
   SchedulerOptions mine = options;
   if (options.max_evaluations > 0) {
@@ -301,15 +410,19 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   }
   const auto start = Clock::now();
   SendQueue sends;
-  long sent = 0, received = 0, own = 0;
+  long sent = 0, received = 0, shared_out = 0;
   double busy = 0;
   auto drain = [&] {
-    int flag = 1;
-    while (flag) {
-      MPI_Status status;
-      MPI_Iprobe(MPI_ANY_SOURCE, kTagShare, comm, &flag, &status);
-      if (!flag) break;
-      std::vector<char> bytes = receive(comm, status);
+    // Others' progress reports first: they go into this rank's stopper's tables.
+    MPI_Status status;
+    std::vector<char> bytes;
+    while (stopper && try_receive(comm, kTagProgress, status, bytes)) {
+      Reader r(bytes);
+      const ProgressReport report = read_report(r);
+      stopper->observe(report.trial_id, report.budget, report.value);
+      ++received;
+    }
+    while (try_receive(comm, kTagShare, status, bytes)) {
       Reader r(bytes);
       double unused = 0;
       Result result = read_outcome(r, &unused);
@@ -326,9 +439,16 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   while (true) {
     drain();
     if (!budget_left(s, mine, 0, start)) break;
-    LocalTrial local = run_local_trial(s, trial, options, rank, out.checkpoint_path);
+    LocalProgress progress{stopper.get(), log ? &*log : nullptr, drain, [&](const ProgressReport& report) {
+                             Writer w;
+                             write_report(w, report);
+                             for (int other = 0; other < size; ++other)
+                               if (other != rank) sends.send(w.bytes(), other, kTagProgress, comm), ++sent;
+                             ++shared_out;  // one message to every other rank, as each trial
+                           }};
+    LocalTrial local = run_local_trial(s, trial, options, rank, out.checkpoint_path, progress);
     busy += local.seconds;
-    ++own;
+    ++shared_out;
     Writer w;
     write_outcome(w, local.trial.id, local.outcome, local.result.timestamp_start, local.result.timestamp_end,
                   local.seconds);
@@ -345,12 +465,12 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   const double wall = seconds_since(start);
   // Deliver everything still in flight: each rank expects exactly what the others sent it.
   std::vector<long> own_counts(size);
-  MPI_Allgather(&own, 1, MPI_LONG, own_counts.data(), 1, MPI_LONG, comm);
+  MPI_Allgather(&shared_out, 1, MPI_LONG, own_counts.data(), 1, MPI_LONG, comm);
   long expected = 0;
   for (int r = 0; r < size; ++r) expected += r == rank ? 0 : own_counts[r];
   while (received < expected) {
     MPI_Status status;
-    if (poll(comm, MPI_ANY_SOURCE, kTagShare, &status)) {
+    if (poll(comm, MPI_ANY_SOURCE, MPI_ANY_TAG, &status)) {  // results and progress reports
       (void)status;
       drain();
     }
@@ -367,9 +487,10 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
 }
 }  // namespace
 
-SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& options,
+SearchSummary run_search(search::Search& s, const TrialFunction& trial, const SchedulerOptions& given,
                          MPI_Comm comm) {
-  check_budget(options);
+  check_budget(given);
+  const SchedulerOptions options = with_stopper_columns(given);
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);

@@ -1,5 +1,6 @@
 #include <kyper/search_job.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -161,6 +162,85 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
   job.scheduler.decentralized = mode == "decentralized";
 }
 
+// "search.stopper": multi-fidelity search. Only the built-in training trial reports its progress
+// (every epoch), so a command objective cannot have one. The full budget defaults to the most
+// epochs a trial may train: training.epochs, or the top of an "epochs" hyperparameter.
+void read_stopper(const JsonObject& top, const std::string& path, const TrainingProblem* problem,
+                  const search::Space& space, SchedulerOptions& scheduler) {
+  const rj::Value* search_value = top.get("search");
+  if (!search_value || !search_value->IsObject() || !search_value->HasMember("stopper")) return;
+  const JsonObject s(*search_value, path, "search", job_section_keys("search"));
+  const JsonObject st = s.object("stopper", job_section_keys("search.stopper"));
+  KYPER_REQUIRE(problem, s.key("stopper") << " needs trials that report their progress after each epoch, as the "
+                                             "built-in training trial does; a command objective does not");
+  search::StopperOptions& o = scheduler.stopper;
+  o.kind = st.text("kind", "none");
+  KYPER_REQUIRE(o.kind == "none" || o.kind == "asha" || o.kind == "hyperband" || o.kind == "median" || o.kind == "lce",
+                st.key("kind") << " must be none, asha, hyperband, median or lce, got '" << o.kind << "'");
+  double epochs = problem->training.epochs;
+  if (space.has("epochs")) {
+    const search::Parameter& p = space.parameter("epochs");
+    if (p.type == search::ParameterType::Float || p.type == search::ParameterType::Int) {
+      epochs = p.high;
+    } else {
+      for (const auto& v : p.choices)
+        if (const double* x = std::get_if<double>(&v)) epochs = std::max(epochs, *x);
+    }
+  }
+  o.max_budget = st.number("max_budget", epochs, 1, 1e9);
+  o.min_budget = st.number("min_budget", 1, 1e-9, o.max_budget);
+  o.reduction_factor = st.number("reduction_factor", 3, 1 + 1e-9, 100);
+  o.min_trials = int(st.integer("min_trials", 3, 1, 1000000));
+  o.top_k = int(st.integer("top_k", 1, 1, 1000000));
+  o.min_probability = st.number("min_probability", 0.05, 1e-9, 1 - 1e-9);
+  o.min_points = int(st.integer("min_points", 3, 3, 1000000));
+}
+
+// "objective" as an object: a command run per trial. The command trains and evaluates, so the
+// sections of the built-in training trial are errors here rather than silently unused.
+void read_command_job(const JsonObject& top, const std::string& path, const fs::path& folder, SearchJob& job) {
+  for (const char* section : {"dataset", "task", "model", "training", "architecture"})
+    KYPER_REQUIRE(!top.has(section), top.key(section) << " is not used with a command objective (the command trains "
+                                                         "and evaluates; remove it)");
+  const JsonObject o = top.object("objective", job_section_keys("objective"));
+  auto c = std::make_shared<CommandObjective>();
+  const rj::Value* command = o.get("command");
+  KYPER_REQUIRE(command, o.key("command") << " is missing: the program and its arguments, e.g. [\"python3\", \"train.py\", \"--lr={lr}\"]");
+  KYPER_REQUIRE(command->IsArray(), o.key("command") << " must be an array of strings: the program and its arguments, e.g. "
+                                                        "[\"python3\", \"train.py\", \"--lr={lr}\"]");
+  c->command = o.texts("command");
+  const std::string config = o.text("config", "none");
+  KYPER_REQUIRE(config == "none" || config == "file" || config == "stdin",
+                o.key("config") << " must be none, file or stdin, got '" << config << "'");
+  c->config = config == "file"    ? CommandObjective::ConfigInput::File
+              : config == "stdin" ? CommandObjective::ConfigInput::Stdin
+                                  : CommandObjective::ConfigInput::None;
+  if (const rj::Value* env = o.get("env")) {
+    KYPER_REQUIRE(env->IsObject(), o.key("env") << " must be an object of variable names and string values");
+    for (auto it = env->MemberBegin(); it != env->MemberEnd(); ++it) {
+      const std::string name = it->name.GetString();
+      KYPER_REQUIRE(it->value.IsString(), o.key("env." + name) << " must be a string");
+      c->environment.emplace_back(name, it->value.GetString());
+    }
+  }
+  c->objective_field = o.text("field", "");
+  KYPER_REQUIRE(!o.has("field") || !c->objective_field.empty(), o.key("field") << " must name a field");
+  if (o.has("metadata")) c->metadata_fields = o.texts("metadata");
+  c->grace_seconds = o.number("grace_seconds", c->grace_seconds, 0, 3600);
+  c->output_limit = std::size_t(o.integer("output_limit", long(c->output_limit), 1, 1L << 40));
+  c->gpu_per_rank = o.boolean("gpu_per_rank", false);
+  c->devices = int(o.integer("devices", 0, 0, 4096));
+  c->job_dir = folder.empty() ? "." : folder.string();
+
+  const rj::Value* space = top.get("space");
+  KYPER_REQUIRE(space, top.key("space") << " is missing");
+  job.space = search::Space::from_json(json::to_text(*space), path, "space");
+  check_command_objective(*c, job.space, [&](const std::string& key) { return o.key(key); });
+  job.scheduler.metadata_keys = c->metadata_fields;
+  job.scheduler.metadata_keys.push_back("exit");
+  job.command = std::move(c);
+}
+
 // "budget".
 void read_budget(const JsonObject& top, SchedulerOptions& scheduler) {
   const JsonObject b = top.object("budget", job_section_keys("budget"));
@@ -183,6 +263,15 @@ SearchJob load_search_job(const std::string& path) {
   const JsonObject top(doc, path, "", job_section_keys(""));
   SearchJob job;
   job.config_path = path;
+  const rj::Value* objective = top.get("objective");
+  if (objective && objective->IsObject()) {
+    read_command_job(top, path, folder, job);
+    read_search(top, path, false, job);
+    read_stopper(top, path, nullptr, job.space, job.scheduler);
+    read_budget(top, job.scheduler);
+    job.scheduler.output_dir = resolve(top.text("output", "kyper-output"));
+    return job;
+  }
   auto problem = std::make_shared<TrainingProblem>();
   problem->task = read_task(top);
   read_dataset(top, resolve, *problem);
@@ -190,6 +279,7 @@ SearchJob load_search_job(const std::string& path) {
   read_model_and_training(top, *problem);
   job.space = read_spaces(top, path, *problem);
   read_search(top, path, problem->architecture != nullptr, job);
+  read_stopper(top, path, problem.get(), job.space, job.scheduler);
   read_budget(top, job.scheduler);
   job.scheduler.output_dir = resolve(top.text("output", "kyper-output"));
   job.scheduler.metadata_keys = {"val_loss", "epochs", "train_seconds", "parameters", "status", "model_path"};

@@ -75,6 +75,45 @@ TEST(Failures, ThrowNanAndTimeoutAreRecordedWithReasons) {
   EXPECT_EQ(summary.failed, 24 - seen["ok"]);
 }
 
+TEST(Failures, BadProgressReportsFailTheTrialWithTheReason) {
+  // Through the stopper on rank 0 (centralized: the error travels back to the worker).
+  search::Space space;
+  space.add_categorical("mode", {std::string("ok"), std::string("nan"), std::string("again"), std::string("past")});
+  space.add_float("x", 0, 1);
+  SchedulerOptions options;
+  options.output_dir = fresh_dir("reports");
+  options.max_evaluations = 24;
+  options.verbose = false;
+  options.stopper.kind = "median", options.stopper.max_budget = 3;
+  search::RandomSearch search(space, {});
+  TrialFunction trial = [](const search::Configuration& c, const TrialContext& ctx) {
+    const std::string mode = c.text("mode");
+    ctx.report(1, c.number("x"));
+    if (mode == "nan") ctx.report(2, std::nan(""));
+    if (mode == "again") ctx.report(1, c.number("x"));
+    if (mode == "past") ctx.report(4, c.number("x"));
+    ctx.report(3, c.number("x"));
+    return TrialOutcome::success(c.number("x"));
+  };
+  run_search(search, trial, options, MPI_COMM_WORLD);
+  if (world_rank() != 0) return;
+  std::map<std::string, int> seen;
+  for (const auto& o : search::read_results(options.output_dir + "/results.csv", space)) {
+    const std::string mode = o.config.text("mode");
+    ++seen[mode];
+    if (mode == "ok") {
+      EXPECT_TRUE(o.objective.has_value());
+      EXPECT_EQ(o.metadata.at("budget"), "3");
+      continue;
+    }
+    EXPECT_FALSE(o.objective.has_value()) << mode;
+    if (mode == "nan") EXPECT_THAT(o.reason, HasSubstr("not a number"));
+    if (mode == "again") EXPECT_THAT(o.reason, HasSubstr("budgets must increase"));
+    if (mode == "past") EXPECT_THAT(o.reason, HasSubstr("past the maximum budget 3"));
+  }
+  EXPECT_EQ(seen.size(), 4u) << "every kind of report should have been drawn";
+}
+
 TEST(Failures, DivergingTrainingIsAFailureNotACrash) {
   auto problem = std::make_shared<TrainingProblem>();
   for (int i = 0; i < 64; ++i) {

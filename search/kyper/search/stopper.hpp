@@ -50,7 +50,8 @@ class Stopper {
   Stopper(const StopperOptions& options, bool maximize);
   virtual ~Stopper() = default;
 
-  // Records the report of one of this process's trials; true when the trial should stop now.
+  // Records the report of one of this process's trials; true when the trial should stop now
+  // (never at max_budget: the trial is finished then).
   // Throws kyper::Error for a budget that does not increase, is not positive, or passes
   // max_budget, and for a value that is not finite.
   bool report(std::int64_t trial_id, double budget, double value);

@@ -50,6 +50,8 @@ class Model {
 
   // Checked after every training epoch (trial deadlines); true stops training.
   void set_stop_condition(std::function<bool()> stop) { stop_ = std::move(stop); }
+  // Called after every training epoch with its record; true stops training (Trainer::set_epoch_hook).
+  void set_epoch_hook(std::function<bool(const EpochRecord&)> hook) { epoch_hook_ = std::move(hook); }
 
   Net& network() { return *network_; }
   const GraphSpec& graph() const { return graph_; }
@@ -82,6 +84,7 @@ class Model {
   std::unique_ptr<Trainer<float>> trainer_;
   std::unique_ptr<OptimizerState> pending_optimizer_state_;  // loaded, applied when training resumes
   std::function<bool()> stop_;
+  std::function<bool(const EpochRecord&)> epoch_hook_;
 };
 
 }  // namespace kyper

@@ -91,6 +91,9 @@ class Trainer {
   Optimizer<Scalar, ExecSpace>& optimizer() { return optimizer_; }
   // Checked after every epoch; returning true ends training with status Stopped (deadlines).
   void set_stop_condition(std::function<bool()> stop) { stop_ = std::move(stop); }
+  // Called with each finished epoch's record (epoch counts from 0); returning true ends training
+  // with status Stopped, as the stop condition does (multi-fidelity stoppers).
+  void set_epoch_hook(std::function<bool(const EpochRecord&)> hook) { epoch_hook_ = std::move(hook); }
   const TrainConfig& config() const { return config_; }
 
   // Trains on (x, y); validation (if non-empty) drives early stopping, plateau schedules and the
@@ -167,7 +170,7 @@ class Trainer {
         result.message = "no improvement for " + std::to_string(config_.patience) + " epochs";
         break;
       }
-      if (stop_ && stop_()) {
+      if ((stop_ && stop_()) || (epoch_hook_ && epoch_hook_(record))) {
         result.status = TrainStatus::Stopped;
         result.message = "stopped by the caller after epoch " + std::to_string(epoch);
         break;
@@ -267,6 +270,7 @@ class Trainer {
   Kokkos::View<double*, DeviceOf<ExecSpace>> batch_losses_;
   Data targets_;
   std::function<bool()> stop_;
+  std::function<bool(const EpochRecord&)> epoch_hook_;
 };
 
 // A rank-2 view of any layout (CUDA's default LayoutLeft, a strided subview) as the row-major Data

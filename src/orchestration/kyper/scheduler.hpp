@@ -15,6 +15,7 @@
 
 #include <kyper/config.hpp>
 #include <kyper/search/search.hpp>
+#include <kyper/search/stopper.hpp>
 #include <kyper/trial.hpp>
 
 #if KYPER_HAS_MPI
@@ -32,6 +33,11 @@ struct SchedulerOptions {
   bool decentralized = false;
   bool verbose = true;        // a progress line per finished trial (rank 0 / each rank)
   std::vector<std::string> metadata_keys;  // declared results.csv columns (m:<key>)
+  // Multi-fidelity: trials report progress (TrialContext::report) and this stopper ends hopeless
+  // ones early; kind "none" (the default) trains every trial to its end. With a stopper the
+  // table gets the columns m:budget (last budget reported) and m:stopped_early, and every report
+  // is appended to progress<suffix>.csv, from which a resumed search rebuilds the stopper.
+  search::StopperOptions stopper;
 };
 
 struct SearchSummary {

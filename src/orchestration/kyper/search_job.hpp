@@ -1,5 +1,6 @@
 // A search job as `kyper search --config search.json` describes it: dataset, task, model and
-// training defaults, hyperparameter space, algorithm, budget and output folder. Unknown keys,
+// training defaults (or a command run per trial), hyperparameter space, algorithm, budget and
+// output folder. Unknown keys,
 // wrong types and out-of-range values are errors that name the file and the key.
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <string>
 
 #include <kyper/builtin_trial.hpp>
+#include <kyper/command_trial.hpp>
 #include <kyper/scheduler.hpp>
 #include <kyper/search/agebo.hpp>
 #include <kyper/search/cbo.hpp>
@@ -17,13 +19,18 @@ namespace kyper {
 
 struct SearchJob {
   std::string config_path;
+  // One of the two: the built-in training trial's problem, or a command run per trial ("objective"
+  // is an object). trial() makes the trial function of either.
   std::shared_ptr<TrainingProblem> problem;
+  std::shared_ptr<CommandObjective> command;
   search::Space space;
   std::string algorithm = "cbo";  // cbo | random | evolution | agebo (needs an architecture)
   search::SearchOptions search_options;
   search::CBOOptions cbo;
   search::EvolutionOptions evolution;
   SchedulerOptions scheduler;
+
+  TrialFunction trial() const { return command ? make_command_trial(*command, space) : make_training_trial(problem); }
 };
 
 // Reads and validates a job file; relative paths in it are relative to the file's folder.

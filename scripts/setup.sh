@@ -82,9 +82,10 @@ SRC
   apt_updated=0
 }
 
+# python3-sklearn: the command-objective example tunes a scikit-learn script (example_command_sklearn).
 apt_install build-essential cmake ninja-build pkg-config dpkg-dev ca-certificates \
   libopenmpi-dev openmpi-bin libeigen3-dev libcereal-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libopenblas-openmp-dev python3
+  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libopenblas-openmp-dev python3 python3-sklearn
 
 if [ "$want_bench" -eq 1 ]; then
   apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn

@@ -11,6 +11,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <support/error_of.hpp>
 #include <kyper/command_trial.hpp>
 #include <kyper/error.hpp>
 #include <kyper/search/space.hpp>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 using namespace kyper;
+using kyper::testing::error_of;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
@@ -60,14 +62,6 @@ TrialContext context_for(std::int64_t id, double timeout = 0) {
   return c;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Runs `script` with sh -c as a trial and returns its guarded outcome.
 TrialOutcome run_script(const std::string& script, std::int64_t id, double timeout = 0, CommandObjective o = {}) {

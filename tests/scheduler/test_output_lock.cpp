@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <support/error_of.hpp>
 #include <kyper/error.hpp>
 #include <kyper/scheduler.hpp>
 #include <kyper/search/random_search.hpp>
@@ -24,6 +25,7 @@
 #include "output_lock.hpp"
 
 using namespace kyper;
+using kyper::testing::error_of;
 using scheduler_detail::OutputLock;
 namespace fs = std::filesystem;
 
@@ -47,14 +49,6 @@ std::string host() {
   return name;
 }
 std::string holder(long pid) { return "host " + host() + ", pid " + std::to_string(pid); }
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 // A pid that no process has any more (a child that exited and was reaped).
 pid_t dead_pid() {
   const pid_t child = ::fork();

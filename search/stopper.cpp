@@ -2,6 +2,7 @@
 #include <kyper/search/stopper.hpp>
 
 #include <cereal/types/map.hpp>
+#include <cereal/types/set.hpp>
 #include <cereal/types/vector.hpp>
 
 #include <cmath>
@@ -35,7 +36,7 @@ bool Stopper::report(std::int64_t trial_id, double budget, double value) {
   // A trial at its full budget is finished, not stopped.
   if (budget >= options_.max_budget * (1 - 1e-12)) return false;
   const bool stop = should_stop(trial_id, curves_[trial_id]);
-  if (stop) stopped_[trial_id] = true;
+  if (stop) stopped_.insert(trial_id);
   return stop;
 }
 
@@ -43,9 +44,9 @@ void Stopper::observe(std::int64_t trial_id, double budget, double value) { reco
 
 void Stopper::save(cereal::BinaryOutputArchive& archive) const { archive(curves_, stopped_); }
 
-void Stopper::load(cereal::BinaryInputArchive& archive) {
+void Stopper::load(CheckedBinaryInputArchive& archive) {
   std::map<std::int64_t, std::vector<Progress>> curves;
-  std::map<std::int64_t, bool> stopped;
+  std::set<std::int64_t> stopped;
   archive(curves, stopped);
   curves_ = std::move(curves);
   stopped_ = std::move(stopped);

@@ -162,7 +162,7 @@ TEST(Stoppers, CheckpointRoundTripKeepsTheDecisions) {
       cereal::BinaryOutputArchive out(bytes);
       a->save(out);
     }
-    cereal::BinaryInputArchive in(bytes);
+    kyper::CheckedBinaryInputArchive in(bytes);
     b->load(in);
     EXPECT_EQ(a->curves().size(), b->curves().size()) << kind;
     for (int t = 0; t < 6; ++t) EXPECT_EQ(a->stopped(t), b->stopped(t)) << kind;

@@ -18,11 +18,14 @@
 //     min_probability (a Gaussian predictive distribution from the linear fit at the best alpha).
 #pragma once
 
+#include <kyper/binary_archive.hpp>
+
 #include <cereal/archives/binary.hpp>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,7 +68,8 @@ class Stopper {
   virtual std::string name() const = 0;
 
   void save(cereal::BinaryOutputArchive& archive) const;
-  void load(cereal::BinaryInputArchive& archive);
+  // Reads through the checked archive, as every binary reader does: a corrupt length is an error.
+  void load(CheckedBinaryInputArchive& archive);
 
  protected:
   // The decision for a trial whose report was just recorded (values in maximise direction).
@@ -79,7 +83,7 @@ class Stopper {
 
  private:
   void record(std::int64_t trial_id, double budget, double value);
-  std::map<std::int64_t, bool> stopped_;
+  std::set<std::int64_t> stopped_;  // trials report() told to stop
 };
 
 class SuccessiveHalvingStopper : public Stopper {

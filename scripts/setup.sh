@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh            CPU build deps (OpenMP + Serial Kokkos)
 #   scripts/setup.sh --bench    also the reference tools for benchmarks (LibTorch, Optuna, scikit-learn)
+#   scripts/setup.sh --browser  also Debian's chromium, for the report's browser test (report_browser)
 #   scripts/setup.sh --cuda     also CUDA 11.8 + g++-11 and a CUDA Kokkos in its own prefix
 #   scripts/setup.sh --kokkos4  instead of 3.4.01: Kokkos 4.6.01 + Kokkos-Kernels 4.6.02 (OpenMP +
 #                               Serial, Kokkos_ENABLE_DEPRECATED_CODE_4=OFF) from the vendored
@@ -16,11 +17,13 @@
 set -euo pipefail
 
 want_bench=0
+want_browser=0
 want_cuda=0
 want_kokkos4=0
 for arg in "$@"; do
   case "$arg" in
     --bench) want_bench=1 ;;
+    --browser) want_browser=1 ;;
     --cuda) want_cuda=1 ;;
     --kokkos4) want_kokkos4=1 ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
@@ -89,6 +92,10 @@ apt_install build-essential cmake ninja-build pkg-config dpkg-dev ca-certificate
 
 if [ "$want_bench" -eq 1 ]; then
   apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn
+fi
+# ~45 s, ~300 MB: only for the test that renders `kyper report`'s page headless.
+if [ "$want_browser" -eq 1 ]; then
+  apt_install chromium
 fi
 
 # --- Kokkos + Kokkos-Kernels sources from Debian's trilinos source package ---

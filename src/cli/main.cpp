@@ -1,4 +1,4 @@
-// The kyper command: search (the main job), predict, --version.
+// The kyper command: search (the main job), nas, predict, ensemble, report, --version.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include <kyper/json.hpp>
 #include <kyper/text.hpp>
 #include <kyper/model.hpp>
+#include <kyper/report.hpp>
 #include <kyper/runtime.hpp>
 #include <kyper/search/results_table.hpp>
 #include <kyper/search_job.hpp>
@@ -37,6 +38,7 @@ const char* kUsage =
     "  kyper ensemble --catalogue DIR [--k 5] [--method robust|greedy|topk] [--output FILE]\n"
     "  kyper ensemble --catalogue DIR --method random-init --config search.json [--k 5] [--trial ID]\n"
     "  kyper predict --ensemble DIR/ensemble_robust.json --data X.csv [--uncertainty] [--output predictions.csv]\n"
+    "  kyper report --output DIR [--top K] [--title TEXT] [--config search.json]\n"
     "  kyper --version\n"
     "  kyper <command> --help     that command's options\n"
     "Any command takes --verbose (errors also say where in Kyper's source they were raised) and\n"
@@ -90,7 +92,19 @@ const std::map<std::string, std::string>& command_help() {
        "  --config FILE     random-init: the search's job file\n"
        "  --trial ID        random-init: retrain this trial's configuration instead of the best\n"
        "  --output FILE     the manifest (default DIR/ensemble_<method>.json)\n"
-       "  --verbose         errors also name the place in Kyper's source that raised them\n"}};
+       "  --verbose         errors also name the place in Kyper's source that raised them\n"},
+      {"report",
+       "usage: kyper report --output DIR [--top K] [--title TEXT] [--config FILE] [--report FILE]\n"
+       "Writes DIR/report.html: one self-contained page (inline SVG, no scripts, no network) with the\n"
+       "search trajectory, worker utilisation, the top trials and their parallel coordinates, hyperparameter\n"
+       "importance, training curves, the best NAS architecture and every ensemble's uncertainty views.\n"
+       "options:\n"
+       "  --output DIR    the search's output folder\n"
+       "  --top K         trials in the table, parallel coordinates and curves (default 10)\n"
+       "  --title TEXT    the page's title (default: Kyper search: DIR)\n"
+       "  --config FILE   the job file, when DIR has no space.json (a search killed before its end)\n"
+       "  --report FILE   where the page goes (default DIR/report.html)\n"
+       "  --verbose       errors also name the place in Kyper's source that raised them\n"}};
   return help;
 }
 
@@ -131,6 +145,7 @@ void write_summary(const kyper::SearchJob& job, const kyper::SearchSummary& summ
   w.Key("resumed"), w.Int64(summary.resumed);
   w.Key("seconds"), w.Double(summary.seconds);
   w.Key("utilisation"), w.Double(summary.utilisation);
+  w.Key("maximize"), w.Bool(job.search_options.maximize);
   if (summary.best) {
     w.Key("best");
     w.StartObject();
@@ -142,6 +157,9 @@ void write_summary(const kyper::SearchJob& job, const kyper::SearchSummary& summ
   w.EndObject();
   kyper::write_file_atomically((fs::path(job.scheduler.output_dir) / "summary.json").string(),
                                std::string(buffer.GetString()) + "\n", "search summary");
+  // The space beside the results, so the folder alone can be read back (kyper report).
+  kyper::write_file_atomically((fs::path(job.scheduler.output_dir) / "space.json").string(), job.space.to_json() + "\n",
+                               "search space");
 }
 
 int search_command(int argc, char** argv, bool nas) {
@@ -177,6 +195,7 @@ int search_command(int argc, char** argv, bool nas) {
 #endif
   if (rank != 0) return 0;
   write_summary(job, summary);
+  const std::string report_hint = "analytics: kyper report --output " + job.scheduler.output_dir;
   std::printf("done: %ld trials (%ld failed, %ld from a previous run) in %.1f s, utilisation %.1f%%\n",
               summary.finished, summary.failed, summary.resumed, summary.seconds, 100 * summary.utilisation);
   if (summary.best) {
@@ -197,8 +216,10 @@ int search_command(int argc, char** argv, bool nas) {
                   arch.summary(arch.architecture_of(summary.best->config)).c_str());
     }
   }
+  std::printf("%s\n", report_hint.c_str());
   return 0;
 }
+
 
 int parse_count(const std::string& option, const std::string& text, int minimum = 1) {
   size_t used = 0;
@@ -344,6 +365,22 @@ int ensemble_command(int argc, char** argv) {
   return 0;
 }
 
+int report_command(int argc, char** argv) {
+  auto options = parse_options(argc, argv, {"--output", "--top", "--title", "--config", "--report"}, {});
+  KYPER_REQUIRE(options.count("--output"), "kyper report needs --output DIR (a search's output folder)\n" << kUsage);
+  kyper::ReportOptions report;
+  report.output_dir = options["--output"];
+  if (options.count("--top")) report.top = parse_count("--top", options["--top"]);
+  report.title = options["--title"];
+  report.config_path = options["--config"];
+  report.report_path = options["--report"];
+  const kyper::ReportSummary written = kyper::write_report(report);
+  for (const auto& note : written.notes) std::printf("not shown: %s\n", note.c_str());
+  std::printf("report: %s (%zu bytes, %ld trials, sections: %s) in %.2f s\n", written.path.c_str(), written.bytes,
+              written.trials, kyper::join(written.sections).c_str(), written.seconds);
+  return 0;
+}
+
 // Removes --verbose from the arguments; true when it was there.
 bool take_verbose_flag(int& argc, char** argv) {
   bool verbose = false;
@@ -385,13 +422,14 @@ int main(int argc, char** argv) {
               << threads.describe() << "\n";
     return 0;
   }
-  if (command != "search" && command != "nas" && command != "predict" && command != "ensemble") {
+  if (command != "search" && command != "nas" && command != "predict" && command != "ensemble" && command != "report") {
     std::cerr << kUsage;
     return 2;
   }
   kyper::Runtime runtime(argc, argv, -1, command == "search" || command == "nas");
   try {
     if (command == "search" || command == "nas") return search_command(argc, argv, command == "nas");
+    if (command == "report") return report_command(argc, argv);
     return command == "predict" ? predict_command(argc, argv) : ensemble_command(argc, argv);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const kyper::Error*>(&e);

@@ -134,6 +134,9 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
     std::ostringstream curve;
     for (size_t i = 0; i < result.curve.size(); ++i) curve << (i ? ";" : "") << result.curve[i].validation_loss;
     outcome.metadata["learning_curve"] = curve.str();
+    std::ostringstream train_curve;  // the report draws both per epoch
+    for (size_t i = 0; i < result.curve.size(); ++i) train_curve << (i ? ";" : "") << result.curve[i].train_loss;
+    outcome.metadata["train_curve"] = train_curve.str();
     if (result.status == TrainStatus::Diverged) {
       outcome.reason = "diverged: " + result.message;
       return outcome;

@@ -29,6 +29,8 @@ TrialOutcome run_trial_guarded(const TrialFunction& function, const search::Conf
     outcome.reason = why.str();
   }
   if (!outcome.objective && outcome.reason.empty()) outcome.reason = "no objective returned";
+  // The rank that ran it, for the report's per-rank timeline (a trial's own "rank" is kept).
+  outcome.metadata.emplace("rank", std::to_string(context.rank));
   return outcome;
 }
 

@@ -36,6 +36,25 @@ grep -q "parameters: [0-9]" "$work/out/best_architecture.txt" || fail "no readab
 grep -q "head: dense 1" "$work/out/best_architecture.txt" || fail "summary lacks the output head"
 "$kyper" predict --model "$work/out/best.kyper" --data "$src/examples/data/diabetes.csv" --output "$work/pred.csv" >/dev/null
 [ "$(wc -l <"$work/pred.csv")" -eq 443 ] || fail "the best architecture's model should predict 442 rows"
+# The report draws the best network: one box per node of the model's graph, an edge per input.
+"$kyper" report --output "$work/out" >"$work/report.log" || { cat "$work/report.log" >&2; fail "kyper report failed"; }
+python3 - "$work/out/report.html" <<'PYEOF' || fail "the report's architecture section"
+import html.parser, re, sys
+class Nodes(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.section, self.nodes, self.edges = None, 0, 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section": self.section = a.get("id")
+        if self.section == "architecture" and tag == "rect" and a.get("class", "").startswith("node"): self.nodes += 1
+        if self.section == "architecture" and tag == "line" and a.get("class", "").startswith("edge"): self.edges += 1
+p = Nodes()
+p.feed(open(sys.argv[1], encoding="utf-8").read())
+if p.nodes < 3 or p.edges < p.nodes - 1:
+    sys.exit(f"architecture: {p.nodes} nodes, {p.edges} edges")
+print(f"architecture drawn: {p.nodes} nodes, {p.edges} edges")
+PYEOF
 
 grep -q "architecture space: 8 choices per network" "$work/nas.log" || fail "kyper nas does not print the space's size"
 

@@ -4,7 +4,8 @@
 # package into a cached prefix. Prints the prefix's CMake path on its last line.
 #
 #   scripts/setup.sh            CPU build deps (OpenMP + Serial Kokkos)
-#   scripts/setup.sh --bench    also the reference tools for benchmarks (LibTorch, Optuna, scikit-learn)
+#   scripts/setup.sh --bench    also the reference tools for benchmarks (LibTorch, Optuna, scikit-learn,
+#                               R's MASS for the Boston data)
 #   scripts/setup.sh --browser  also Debian's chromium, for the report's browser test (report_browser)
 #   scripts/setup.sh --cuda     also CUDA 11.8 + g++-11 and a CUDA Kokkos in its own prefix
 #   scripts/setup.sh --kokkos4  instead of 3.4.01: Kokkos 4.6.01 + Kokkos-Kernels 4.6.02 (OpenMP +
@@ -90,8 +91,9 @@ apt_install build-essential cmake ninja-build pkg-config dpkg-dev ca-certificate
   libopenmpi-dev openmpi-bin libeigen3-dev libcereal-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libopenblas-openmp-dev python3 python3-sklearn
 
+# r-cran-mass: the Boston housing data of the AutoDEUQ benchmark (benchmarks/uq/run.sh).
 if [ "$want_bench" -eq 1 ]; then
-  apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn
+  apt_install python3 python3-torch libtorch-dev python3-optuna python3-sklearn r-cran-mass
 fi
 # ~45 s, ~300 MB: only for the test that renders `kyper report`'s page headless.
 if [ "$want_browser" -eq 1 ]; then

@@ -20,7 +20,8 @@ fi
 [ -f "$page" ] || fail "$page is missing (the cli_report test writes it)"
 rm -rf "$work" && mkdir -p "$work"
 # Root in a container: no sandbox; no GPU; a private profile so parallel runs do not collide.
-flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --user-data-dir="$work/profile")
+flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run
+       --user-data-dir="$work/profile")
 url="file://$(cd "$(dirname "$page")" && pwd)/$(basename "$page")"
 timeout 120 "$browser" "${flags[@]}" --dump-dom "$url" >"$work/dom.html" 2>"$work/dump.log" ||
   { tail -20 "$work/dump.log" >&2; fail "chromium --dump-dom failed"; }

@@ -52,12 +52,17 @@ grep -q "analytics: kyper report --output $work/regression" "$work/regression.lo
 "$kyper" report --output "$work/regression" --top 5 | tee "$work/report.log"
 grep -q "report: $work/regression/report.html" "$work/report.log" || fail "no report line"
 
-"$kyper" search --config "$work/classification.json" >/dev/null
+# Half the budget, then a resume to the full one: the curves of the first run's trials must come
+# through the resume (they live in results.csv's metadata).
+sed 's/"evaluations": 12/"evaluations": 6/' "$work/classification.json" >"$work/classification_half.json"
+"$kyper" search --config "$work/classification_half.json" >/dev/null
+"$kyper" search --config "$work/classification.json" --resume >"$work/resume.log"
+grep -q "6 from a previous run" "$work/resume.log" || { cat "$work/resume.log" >&2; fail "the resume did not read 6 trials back"; }
 "$kyper" ensemble --catalogue "$work/classification" --k 3 --method topk >/dev/null
 "$kyper" report --output "$work/classification" --title "two classes" >/dev/null
 
 python3 - "$work" "$ranks" <<'PYEOF'
-import csv, html.parser, sys
+import csv, html.parser, json, sys
 work, ranks = sys.argv[1], int(sys.argv[2])
 
 class Page(html.parser.HTMLParser):
@@ -117,6 +122,15 @@ check(page.n("ensembles", "svg") == 3, "ensembles: predicted vs true, reliabilit
 check(any(s == "ensembles" and "epistemic" in t for s, t in page.titles), "ensembles: the epistemic view")
 
 page, rows = read("classification")
+check(len(rows) == 12, f"classification: {len(rows)} rows after the resume")
+for r in rows:
+    if r["status"] != "done":
+        continue
+    meta = json.loads(r["metadata"])
+    epochs = int(r["m:epochs"])
+    check(len(meta["learning_curve"].split(";")) == epochs and len(meta["train_curve"].split(";")) == epochs,
+          f"classification: trial {r['job_id']} lost its curves ({epochs} epochs)")
+check(page.n("curves", "path", "curve c0") == 1, "classification: curves of the best trial")
 check("ensembles" in page.sections(), "classification: no ensembles section")
 check("accuracy" in page.text["ensembles"] and "ECE" in page.text["ensembles"], "classification: accuracy and ECE")
 check(any(s == "ensembles" and "AUC" in t for s, t in page.titles), "classification: ROC curves with AUC")

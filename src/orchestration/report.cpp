@@ -44,6 +44,12 @@ line.edge{stroke:#5f6b76;stroke-width:1.2}line.edge.skip{stroke-dasharray:5 3;st
 
 }  // namespace
 
+namespace report_detail {
+std::string figure(const std::string& svg, const std::string& caption) {
+  return "<figure>" + svg + "<figcaption>" + xml_escape(caption) + "</figcaption></figure>";
+}
+}  // namespace report_detail
+
 ReportSummary write_report(const ReportOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   report_detail::FolderData data = report_detail::read_folder(options);

@@ -43,6 +43,9 @@ int trial_rank(const search::Observation& trial);
 // The successful trials' indices into data.trials, best first (NaN/inf objectives excluded).
 std::vector<std::size_t> ranked_trials(const FolderData& data);
 
+// A chart (SVG text) with its caption (plain text, escaped here).
+std::string figure(const std::string& svg, const std::string& caption);
+
 // One section: an id (the element id in the page), a heading and its HTML.
 struct Section {
   std::string id, heading, html;

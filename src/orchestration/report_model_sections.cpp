@@ -32,10 +32,6 @@ using plot::Scale;
 using plot::SvgChart;
 using plot::xml_escape;
 
-std::string figure(const std::string& svg, const std::string& caption) {
-  return "<figure>" + svg + "<figcaption>" + xml_escape(caption) + "</figcaption></figure>";
-}
-
 std::string node_label(const NodeSpec& n) {
   std::string s = to_string(n.kind);
   if (n.kind == NodeKind::Input || n.kind == NodeKind::Dense) s += " " + std::to_string(n.units);

@@ -57,10 +57,6 @@ std::pair<double, double> objective_range(const std::vector<double>& values, boo
   return {lo, hi};
 }
 
-std::string figure(const std::string& svg, const std::string& caption) {
-  return "<figure>" + svg + "<figcaption>" + xml_escape(caption) + "</figcaption></figure>";
-}
-
 // Objective and best so far against x (time or trial index) for every trial; failed and non-finite
 // ones as crosses along the bottom, with the reason on hover.
 std::string trajectory_chart(const FolderData& data, const std::vector<double>& x, const std::string& x_label,

@@ -106,6 +106,9 @@ const std::vector<JobKey>& job_reference() {
       {"search.kappa_decay", "number in [0, 1]", "1", "cbo: kappa is multiplied by this after each proposal"},
       {"search.initial_points", "integer", "10", "cbo: size of the initial design"},
       {"search.liar", "cl_worst, cl_mean, cl_best, qUCB", "cl_worst", "cbo: how running trials are told to the surrogate"},
+      {"search.objective_transform", "auto, none, log, rank", "auto",
+       "cbo: what the surrogate learns instead of the objective; auto: log when the values have a long tail, after clipping "
+       "outliers, else none (README: the default search)"},
       {"search.seed", "integer", "0", "seed of the search"},
       {"search.mode", "centralized, decentralized", "centralized", "MPI: one master rank, or every rank searching and sharing results"},
       {"search.population_size", "integer", "100", "evolution, agebo: population"},

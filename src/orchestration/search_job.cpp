@@ -151,6 +151,11 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
   job.cbo.kappa = s.number("kappa", job.cbo.kappa, 0, 100);
   job.cbo.kappa_decay = s.number("kappa_decay", job.cbo.kappa_decay, 0, 1);
   job.cbo.initial_points = int(s.integer("initial_points", job.cbo.initial_points, 1, 100000));
+  job.cbo.objective_transform = s.text("objective_transform", job.cbo.objective_transform);
+  KYPER_REQUIRE(job.cbo.objective_transform == "auto" || job.cbo.objective_transform == "none" ||
+                    job.cbo.objective_transform == "log" || job.cbo.objective_transform == "rank",
+                s.key("objective_transform") << " must be auto, none, log or rank, got '" << job.cbo.objective_transform
+                                             << "'");
   job.cbo.liar = s.text("liar", job.cbo.liar);
   job.evolution.population_size = int(s.integer("population_size", job.evolution.population_size, 2, 1000000));
   job.evolution.sample_size = int(s.integer("sample_size", job.evolution.sample_size, 1, job.evolution.population_size));

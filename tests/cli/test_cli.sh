@@ -72,6 +72,13 @@ expect_error bad_json 's#"task": "regression",#"task": "regression"#' "not valid
 expect_error misspelt_space_key 's#"log": true, "ratio": 2#"lgo": true, "ratio": 2#' "key 'space.parameters[1].lgo' is not a known key (did you mean 'log'?)"
 expect_error misspelt_section 's#"budget":#"budgte":#' "key 'budgte' is not a known key (did you mean 'budget'?)"
 expect_error bad_optimizer 's#"epochs": 60#"epochs": 60, "optimizer": "adma"#' "unknown optimizer 'adma' (did you mean 'adam'?)"
+expect_error bad_transform 's#"kappa": 1.96#"kappa": 1.96, "objective_transform": "sqrt"#' \
+  "key 'search.objective_transform' must be auto, none, log or rank, got 'sqrt'"
+# The objective transform is a job key: the start-up line says which one the CBO uses.
+sed -e 's#"kappa": 1.96#"kappa": 1.96, "objective_transform": "rank"#' -e 's#"evaluations": 12#"evaluations": 1#' \
+  "$config" >"$work/transform.json"
+"$kyper" search --config "$work/transform.json" --output "$work/out_transform" >"$work/transform.log"
+grep -q "rank-normalised objective" "$work/transform.log" || { cat "$work/transform.log" >&2; fail "objective_transform: rank not used"; }
 
 # Errors of other commands: the data file, the model file, an option; no source paths either.
 expect_command_error() {  # expect_command_error NAME EXPECTED-TEXT ARGS...

@@ -4,9 +4,11 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include <kyper/atomic_file.hpp>
 #include <kyper/error.hpp>
@@ -141,6 +143,7 @@ std::optional<std::string> substitute(const std::string& text, const std::map<st
 }
 
 std::string describe_exit(const process::Result& r) {
+  if (r.stopped) return r.killed ? "stopped early (SIGTERM, then SIGKILL)" : "stopped early (SIGTERM)";
   if (r.timed_out) return r.killed ? "timeout (SIGTERM, then SIGKILL)" : "timeout (SIGTERM)";
   if (r.signal) return process::signal_name(r.signal);
   return r.exit_code == 0 ? "0" : "status " + std::to_string(r.exit_code);
@@ -351,6 +354,41 @@ TrialOutcome read_command_output(const std::string& output, const CommandObjecti
                                (last.empty() ? std::string(" (stdout is empty)") : " (last line: '" + one_line(last, 100) + "')"));
 }
 
+namespace {
+
+// The progress lines of one command ("kyper-progress BUDGET VALUE"), reported to the trial's
+// context as they arrive. Malformed lines and budgets that do not increase are counted, not
+// reported (a stopper needs increasing budgets).
+struct ProgressLines {
+  double last_budget = -std::numeric_limits<double>::infinity();
+  double last_value = std::numeric_limits<double>::quiet_NaN();
+  long ignored = 0;
+  std::string error;  // a report the scheduler refused (thrown again after the run)
+
+  bool take(const std::string& line, const TrialContext& context) {
+    static const std::string kPrefix = "kyper-progress ";
+    if (line.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+    std::istringstream fields(line.substr(kPrefix.size()));
+    std::string budget_text, value_text, extra;
+    fields >> budget_text >> value_text;
+    const auto budget = parse_number(budget_text), value = parse_number(value_text);
+    if (!budget || !value || (fields >> extra) || !std::isfinite(*budget) || !std::isfinite(*value) ||
+        *budget <= last_budget) {
+      ++ignored;
+      return false;
+    }
+    last_budget = *budget, last_value = *value;
+    try {
+      return context.report(*budget, *value);
+    } catch (const std::exception& e) {
+      error = e.what();
+      return true;
+    }
+  }
+};
+
+}  // namespace
+
 TrialFunction make_command_trial(CommandObjective objective, const search::Space& space) {
   check_command_objective(objective, space);
   auto prepared = std::make_shared<Prepared>();
@@ -399,11 +437,18 @@ TrialFunction make_command_trial(CommandObjective objective, const search::Space
                                              std::chrono::duration<double>(context.timeout_seconds));
     request.grace_seconds = o.grace_seconds;
     request.output_limit = o.output_limit;
+    // Progress lines go to the stopper as they come; when it says stop, the command is stopped and
+    // its last reported value is the trial's objective.
+    ProgressLines progress;
+    request.on_stdout_line = [&progress, &context](const std::string& text) { return progress.take(text, context); };
 
     const process::Result r = process::run(request);
+    if (!progress.error.empty()) throw Error(progress.error);  // the scheduler's, not the command's
     if (!r.started) return TrialOutcome::failure(r.error);
     TrialOutcome outcome;
-    if (r.timed_out) {
+    if (r.stopped) {
+      outcome = TrialOutcome::success(progress.last_value);
+    } else if (r.timed_out) {
       outcome = TrialOutcome::failure("timeout: the command ran past " + shortest(context.timeout_seconds) +
                                       " s; its process group was sent SIGTERM" +
                                       (r.killed ? ", then SIGKILL " + shortest(o.grace_seconds) + " s later" : ""));
@@ -419,6 +464,7 @@ TrialFunction make_command_trial(CommandObjective objective, const search::Space
     }
     outcome.metadata["exit"] = describe_exit(r);
     if (r.leftover) outcome.metadata["leftover_processes"] = "killed";
+    if (progress.ignored) outcome.metadata["ignored_progress_lines"] = std::to_string(progress.ignored);
     return outcome;
   };
 }

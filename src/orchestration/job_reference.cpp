@@ -114,12 +114,13 @@ const std::vector<JobKey>& job_reference() {
       {"search.population_size", "integer", "100", "evolution, agebo: population"},
       {"search.sample_size", "integer", "10", "evolution, agebo: tournament size"},
       {"search.minimize", "boolean", "false", "minimise the objective instead of maximising it"},
-      {"search.stopper", "object", "none", "multi-fidelity: trials report after every epoch and hopeless ones end early "
-       "(README: Multi-fidelity search); built-in training trial only"},
+      {"search.stopper", "object", "none", "multi-fidelity: trials report their progress (the built-in trial after every "
+       "epoch, a command with 'kyper-progress BUDGET VALUE' lines) and hopeless ones end early (README: Multi-fidelity search)"},
       {"search.stopper.kind", "none, asha, hyperband, median, lce", "none",
        "successive halving, Hyperband brackets, median stopping or learning-curve extrapolation"},
       {"search.stopper.min_budget", "number", "1", "asha, hyperband: epochs at the first rung; median, lce: epochs before any stop"},
-      {"search.stopper.max_budget", "number", "training.epochs (or the top of an epochs parameter)", "a trial's full budget in epochs"},
+      {"search.stopper.max_budget", "number", "training.epochs (or the top of an epochs parameter); required for a command",
+       "a trial's full budget (epochs, or the unit of a command's progress lines)"},
       {"search.stopper.reduction_factor", "number in (1, 100]", "3", "asha, hyperband: eta; the best 1/eta at each rung go on"},
       {"search.stopper.min_trials", "integer", "3", "median: other trials that must have reached a budget before it stops one there"},
       {"search.stopper.top_k", "integer", "1", "lce: the value to beat is the top_k-th best reached by the other trials"},

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,6 +37,7 @@ struct Report {
   int status = 0;          // waitpid status of the program
   int exited = 0;          // the program ended (status is valid)
   int timed_out = 0, killed = 0, leftover = 0;
+  int stopped = 0;         // Kyper asked for the stop (a byte on the lifeline)
   int exec_errno = 0;      // the program could not be started
   int exec_stage = 0;      // 1: fork, 2: working directory, 3: exec
 };
@@ -46,7 +48,7 @@ struct Plan {
   char* const* argv;
   char* const* envp;
   const char* working_dir;
-  int lifeline;      // read end; EOF when Kyper is gone
+  int lifeline;      // read end; EOF when Kyper is gone, a byte when Kyper asks for the stop
   int report;        // write end
   int in, out, err;  // the program's stdin, stdout, stderr
   int devnull;
@@ -151,13 +153,13 @@ bool group_alive(pid_t group, Report& report) {
 // every process that left the group and was handed to the supervisor as an orphan.
 void clean_up(pid_t group, const Plan& p, Report& report, bool terminate_sent, long long kill_at) {
   if (group_alive(group, report)) {
-    if (report.exited && !report.timed_out) report.leftover = 1;
+    if (report.exited && !report.timed_out && !report.stopped) report.leftover = 1;
     if (!terminate_sent) kill(-group, SIGTERM);
     const long long until = terminate_sent ? kill_at : monotonic_ns() + p.grace_ns;
     while (group_alive(group, report) && monotonic_ns() < until) pause_ms(5);
     if (group_alive(group, report)) {
       kill(-group, SIGKILL);
-      if (report.timed_out) report.killed = 1;
+      if (report.timed_out || report.stopped) report.killed = 1;
     }
     for (int i = 0; i < 2000 && group_alive(group, report); ++i) pause_ms(5);
   }
@@ -270,6 +272,10 @@ void clean_up(pid_t group, const Plan& p, Report& report, bool terminate_sent, l
         kyper_gone = true;
         break;
       }
+      if (n == 1 && !terminate_sent) {  // a stop request: as at the deadline, without the timeout
+        kill(-program, SIGTERM);
+        terminate_sent = true, report.stopped = 1, kill_at = monotonic_ns() + p.grace_ns;
+      }
     }
   }
   clean_up(program, p, report, terminate_sent, kill_at);
@@ -292,6 +298,26 @@ struct Descriptor {
     fd = f;
   }
 };
+
+// One byte to the supervisor. It may have exited already (the program ended), so the write can
+// fail with EPIPE: SIGPIPE is blocked in this thread for it and a signal it raised is taken back.
+void send_stop(int lifeline) {
+  sigset_t pipe_signal, previous;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE);
+  ssize_t n;
+  do n = write(lifeline, "S", 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EPIPE && !was_pending) {
+    const timespec zero{0, 0};
+    sigtimedwait(&pipe_signal, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
 
 // A descriptor numbered 3 or more, close-on-exec (so it never lands on a child's stdio).
 int above_stdio(int fd) {
@@ -466,6 +492,8 @@ Result run(const Request& r) {
   bool report_done = false;
   std::chrono::steady_clock::time_point drain_until{};
   std::vector<char> buffer(1 << 16);
+  std::string line;  // stdout not yet ended by a line break, for on_stdout_line
+  bool stop_requested = false;
   for (;;) {
     pollfd fds[3];
     Descriptor* owners[3];
@@ -498,6 +526,16 @@ Result run(const Request& r) {
       const ssize_t got = read(d->fd, buffer.data(), buffer.size());
       if (got > 0) (d == &out_read ? out : err).add(buffer.data(), std::size_t(got));
       else if (got == 0 || (errno != EINTR && errno != EAGAIN)) d->reset();
+      if (got > 0 && d == &out_read && r.on_stdout_line) {
+        // Whole lines to the caller; one that wants the program stopped gets it stopped once.
+        line.append(buffer.data(), std::size_t(got));
+        for (std::size_t end; (end = line.find('\n')) != std::string::npos; line.erase(0, end + 1))
+          if (!stop_requested && r.on_stdout_line(line.substr(0, end))) {
+            send_stop(lifeline_write.fd);
+            stop_requested = true;
+          }
+        if (line.size() > r.tail_bytes) line.erase(0, line.size() - r.tail_bytes);  // a runaway line
+      }
     }
   }
   out_read.reset(), err_read.reset(), report_read.reset();
@@ -522,6 +560,7 @@ Result run(const Request& r) {
   }
   result.started = true;
   result.timed_out = report.timed_out, result.killed = report.killed, result.leftover = report.leftover;
+  result.stopped = report.stopped;
   if (report.exited && WIFEXITED(report.status)) result.exited = true, result.exit_code = WEXITSTATUS(report.status);
   if (report.exited && WIFSIGNALED(report.status)) result.signal = WTERMSIG(report.status);
   return result;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ struct Request {
   double grace_seconds = 5;            // SIGTERM, then SIGKILL this much later
   std::size_t output_limit = 1 << 20;  // bytes of each stream kept in its file (then its tail)
   std::size_t tail_bytes = 256 << 10;  // bytes of each stream's end kept in memory
+  // Called with each complete line of stdout as it arrives (without its line break); returning
+  // true asks for the program to stop: its group gets SIGTERM, then SIGKILL after the grace
+  // period, as at the deadline (Result::stopped, not timed_out).
+  std::function<bool(const std::string& line)> on_stdout_line;
 };
 
 struct Result {
@@ -35,6 +40,7 @@ struct Result {
   int exit_code = -1;
   int signal = 0;             // ended by this signal
   bool timed_out = false;     // the deadline passed: the group got SIGTERM
+  bool stopped = false;       // on_stdout_line asked for the stop: the group got SIGTERM
   bool killed = false;        // ... and SIGKILL after the grace period
   bool leftover = false;      // processes were left running after the program exited; killed
   std::string stdout_tail, stderr_tail;  // the last tail_bytes of each stream

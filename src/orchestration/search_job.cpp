@@ -167,23 +167,25 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
   job.scheduler.decentralized = mode == "decentralized";
 }
 
-// "search.stopper": multi-fidelity search. Only the built-in training trial reports its progress
-// (every epoch), so a command objective cannot have one. The full budget defaults to the most
-// epochs a trial may train: training.epochs, or the top of an "epochs" hyperparameter.
+// "search.stopper": multi-fidelity search. The built-in training trial reports its progress every
+// epoch, and the full budget defaults to the most epochs a trial may train: training.epochs, or the
+// top of an "epochs" hyperparameter. A command reports with "kyper-progress BUDGET VALUE" lines;
+// its full budget must be given (max_budget).
 void read_stopper(const JsonObject& top, const std::string& path, const TrainingProblem* problem,
                   const search::Space& space, SchedulerOptions& scheduler) {
   const rj::Value* search_value = top.get("search");
   if (!search_value || !search_value->IsObject() || !search_value->HasMember("stopper")) return;
   const JsonObject s(*search_value, path, "search", job_section_keys("search"));
   const JsonObject st = s.object("stopper", job_section_keys("search.stopper"));
-  KYPER_REQUIRE(problem, s.key("stopper") << " needs trials that report their progress after each epoch, as the "
-                                             "built-in training trial does; a command objective does not");
+  KYPER_REQUIRE(problem || st.has("max_budget"),
+                st.key("max_budget") << " is needed with a command objective: the budget its 'kyper-progress BUDGET "
+                                        "VALUE' lines count up to (README: Tune any program)");
   search::StopperOptions& o = scheduler.stopper;
   o.kind = st.text("kind", "none");
   KYPER_REQUIRE(o.kind == "none" || o.kind == "asha" || o.kind == "hyperband" || o.kind == "median" || o.kind == "lce",
                 st.key("kind") << " must be none, asha, hyperband, median or lce, got '" << o.kind << "'");
-  double epochs = problem->training.epochs;
-  if (space.has("epochs")) {
+  double epochs = problem ? problem->training.epochs : 1;
+  if (problem && space.has("epochs")) {
     const search::Parameter& p = space.parameter("epochs");
     if (p.type == search::ParameterType::Float || p.type == search::ParameterType::Int) {
       epochs = p.high;

@@ -69,6 +69,41 @@ grep -q '^[5-8],done$' "$work/timeout_pairs.txt" && fail "a trial that sleeps 10
 grep -q '^[1-4],failed$' "$work/timeout_pairs.txt" && fail "a quick trial failed"
 grep -q "timeout" "$work/out_timeout/results.csv" || fail "the timeout is not the reason"
 
+# --- multi-fidelity: progress lines go to the stopper, which stops hopeless commands ---
+# Nine steps of 50 ms; the value at step i approaches -(x - 0.3)^2 from below. ASHA (eta 3, rungs
+# at 1, 3, 9) lets a third of the trials at a rung go on to the next.
+cat >"$work/progress.sh" <<'EOF'
+#!/bin/sh
+awk -v x="$1" 'BEGIN { for (i = 1; i <= 9; i++) { v = -(x - 0.3)^2 - 1 / i; printf "kyper-progress %d %.6f\n", i, v;
+  fflush(); system("sleep 0.05") } print v }'
+EOF
+chmod +x "$work/progress.sh"
+cat >"$work/progress.json" <<EOF
+{
+  "objective": {"command": ["./progress.sh", "{x}"]},
+  "space": {"parameters": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
+  "search": {"algorithm": "random", "seed": 5, "stopper": {"kind": "asha", "max_budget": 9}},
+  "budget": {"evaluations": 12},
+  "output": "out_progress"
+}
+EOF
+"$kyper" search --config "$work/progress.json" >"$work/progress.log" 2>&1 || { cat "$work/progress.log" >&2; fail "the progress search failed"; }
+[ "$(rows "$work/out_progress/results.csv")" -eq 12 ] || fail "the progress search should record 12 trials"
+[ "$(column "$work/out_progress/results.csv" status | sort -u)" = "done" ] || fail "a stopped command is done, not failed"
+stopped="$(column "$work/out_progress/results.csv" m:stopped_early | grep -c true || true)"
+[ "$stopped" -ge 3 ] || { cat "$work/out_progress/results.csv" >&2; fail "ASHA should stop at least 3 of 12 commands, stopped $stopped"; }
+# A stopped trial used less than its full budget, and its metadata says how it ended.
+awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) { if ($i == "m:budget") b = i; if ($i == "m:stopped_early") s = i } next }
+         $s == "true" && $b >= 9 { bad = 1 } END { exit bad }' "$work/out_progress/results.csv" ||
+  fail "a stopped trial should have used less than its full budget"
+grep -q 'stopped early (SIGTERM' "$work/out_progress/results.csv" || fail "metadata exit should say the command was stopped"
+[ "$(grep -c . "$work/out_progress/progress.csv")" -gt 12 ] || fail "progress.csv should hold the reports"
+# Without max_budget a command's progress has no unit: the error says so.
+sed 's/, "max_budget": 9//' "$work/progress.json" >"$work/progress_no_budget.json"
+if "$kyper" search --config "$work/progress_no_budget.json" >"$work/progress_no_budget.log" 2>&1; then fail "a stopper without max_budget accepted"; fi
+grep -qF "progress_no_budget.json: key 'search.stopper.max_budget' is needed with a command objective" "$work/progress_no_budget.log" ||
+  { cat "$work/progress_no_budget.log" >&2; fail "the missing max_budget is not named"; }
+
 # --- bad jobs: errors name the file and the key, never Kyper's source ---
 expect_error() {  # expect_error NAME JSON EXPECTED-TEXT
   printf '%s\n' "$2" >"$work/$1.json"

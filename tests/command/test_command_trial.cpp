@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -278,4 +279,62 @@ TEST(CommandTrial, ChildrenLeftBehindAreKilledAndTheResultKept) {
   const auto pids = read_pids(fs::path(work_dir()) / "trials" / "40" / "pids");
   ASSERT_EQ(pids.size(), 2u);
   for (pid_t pid : pids) EXPECT_FALSE(process_alive(pid)) << "left-behind process " << pid << " still runs";
+}
+
+namespace {
+// Runs `script` as a trial whose progress reports go to `reporter`; the seconds it took.
+TrialOutcome run_with_reporter(const std::string& script, std::int64_t id,
+                               std::function<bool(double, double)> reporter, double& seconds) {
+  const search::Space space = test_space();
+  CommandObjective o;
+  o.command = {"sh", "-c", script};
+  o.grace_seconds = 0.5;
+  TrialContext context = context_for(id);
+  context.reporter = std::move(reporter);
+  const auto start = std::chrono::steady_clock::now();
+  const TrialOutcome outcome =
+      run_trial_guarded(make_command_trial(o, space), config_of(space, 0.001, 64, "relu", 2), context);
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return outcome;
+}
+}  // namespace
+
+TEST(CommandTrial, ProgressLinesReachTheStopperAndItsStopEndsTheCommand) {
+  std::vector<std::pair<double, double>> reports;
+  double seconds = 0;
+  // A repeated budget and a malformed line are ignored (and counted); the stop at budget 3 ends a
+  // command that would otherwise sleep 1000 s.
+  const TrialOutcome outcome = run_with_reporter(
+      "echo 'kyper-progress 1 0.1'; echo 'kyper-progress 1 0.5'; echo 'kyper-progress two 0.2'; "
+      "echo 'kyper-progress 2 0.2'; echo 'kyper-progress 3 0.3'; sleep 1000; echo 9",
+      50, [&](double b, double v) { reports.emplace_back(b, v); return b >= 3; }, seconds);
+  ASSERT_FALSE(outcome.failed()) << outcome.reason;
+  EXPECT_EQ(*outcome.objective, 0.3);  // the last reported value
+  EXPECT_EQ(reports, (std::vector<std::pair<double, double>>{{1, 0.1}, {2, 0.2}, {3, 0.3}}));
+  EXPECT_THAT(outcome.metadata.at("exit"), HasSubstr("stopped early (SIGTERM"));
+  EXPECT_EQ(outcome.metadata.at("ignored_progress_lines"), "2");
+  EXPECT_LT(seconds, 60);
+}
+
+TEST(CommandTrial, ProgressWithoutAStopKeepsTheFinalObjective) {
+  int reports = 0;
+  double seconds = 0;
+  const TrialOutcome outcome = run_with_reporter(
+      "for i in 1 2 3 4; do echo \"kyper-progress $i 0.$i\"; done; echo 0.75", 51,
+      [&](double, double) { ++reports; return false; }, seconds);
+  ASSERT_FALSE(outcome.failed()) << outcome.reason;
+  EXPECT_EQ(*outcome.objective, 0.75);
+  EXPECT_EQ(reports, 4);
+  EXPECT_EQ(outcome.metadata.at("exit"), "0");
+  EXPECT_EQ(outcome.metadata.count("ignored_progress_lines"), 0u);
+}
+
+TEST(CommandTrial, AReportTheSchedulerRefusesFailsTheTrialAndStopsTheCommand) {
+  double seconds = 0;
+  const TrialOutcome outcome = run_with_reporter(
+      "echo 'kyper-progress 1 0.5'; sleep 1000; echo 1", 52,
+      [](double, double) -> bool { throw Error("the master rank is gone"); }, seconds);
+  ASSERT_TRUE(outcome.failed());
+  EXPECT_THAT(outcome.reason, HasSubstr("the master rank is gone"));
+  EXPECT_LT(seconds, 60);
 }

@@ -86,6 +86,14 @@ TrialOutcome read_command_output(const std::string& output, const CommandObjecti
 // The trial's folder: <output_dir>/trials/<trial_id>, absolute.
 std::string command_trial_dir(const TrialContext& context);
 
+// Progress for multi-fidelity search (a job's "search.stopper"): a stdout line
+//   kyper-progress BUDGET VALUE
+// (the budget used so far, increasing; the objective at that point, in the final objective's
+// units) goes to the stopper as it is printed. When the stopper says stop, the command's process
+// group gets SIGTERM (SIGKILL after grace_seconds) and the trial ends with VALUE as its objective
+// and "exit" = "stopped early". Malformed lines and budgets that do not increase are ignored and
+// counted in the metadata "ignored_progress_lines".
+//
 // The trial function. Checks the objective first (check_command_objective). A trial fails, with
 // its reason, on an exit status other than 0, a signal, the timeout, or output without an
 // objective; stdout.txt and stderr.txt in its folder keep the first output_limit bytes of each

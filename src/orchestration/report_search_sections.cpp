@@ -209,12 +209,16 @@ std::optional<Section> utilisation(const FolderData& data, std::vector<std::stri
   html << figure(chart.str("busy ranks over time"), "Trials running at each moment.");
   if (ranks_known) {
     const int height = std::clamp(int(ranks.size()) * 14 + 70, 120, 900);
-    SvgChart lanes_chart(kWidth, height);
+    SvgChart lanes_chart(kWidth, height, plot::Margins{70, 16, 16, 44});
     const Scale lx = lanes_chart.x_linear(0, (t1 - t0) / unit.first);
     const Scale ly = Scale::linear(-0.5, double(ranks.size()) - 0.5, lanes_chart.top(), lanes_chart.bottom());
-    lanes_chart.axes(lx, ly, std::string("wall time (") + unit.second + ")", "rank (row)");
+    lanes_chart.x_axis(lx, std::string("wall time (") + unit.second + ")");
     std::map<int, int> row;
     for (int r : ranks) row.emplace(r, int(row.size()));
+    // Row labels are the ranks themselves (in centralized mode rank 0 runs no trials); at most 32.
+    const int every = std::max(1, int(ranks.size() + 31) / 32);
+    for (const auto& [rank, i] : row)
+      if (i % every == 0) lanes_chart.text(lanes_chart.left() - 4, ly(i) + 4, "rank " + std::to_string(rank), "tick", "end");
     const double lane_height = std::max(1.0, (lanes_chart.bottom() - lanes_chart.top()) / double(ranks.size()) - 2);
     for (const auto& r : runs) {
       const double left = lx((r.start - t0) / unit.first), right = lx((r.end - t0) / unit.first);

@@ -140,6 +140,8 @@ TEST_F(ReportFolder, EverySectionWithCountsMatchingTheResults) {
   EXPECT_EQ(count(utilisation, "<rect class=\"run failed\""), 6u);
   EXPECT_NE(utilisation.find("Utilisation 93.2% over 4 rank(s)"), std::string::npos);
   EXPECT_NE(utilisation.find("of 4 rank(s) that ran trials"), std::string::npos);
+  for (int rank = 0; rank < 4; ++rank)  // the timeline's rows are labelled with the ranks
+    EXPECT_EQ(count(utilisation, ">rank " + std::to_string(rank) + "</text>"), 1u) << rank;
   // Top K: K rows in the table (plus the header), K lines in the parallel coordinates.
   const std::string top = section(html, "top");
   EXPECT_EQ(count(top, "<tr>"), 9u);

@@ -1,4 +1,5 @@
 #include <kyper/json.hpp>
+#include <kyper/read_file.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,11 +33,7 @@ rj::Document parse(const std::string& text, const std::string& where) {
 }
 
 rj::Document parse_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  KYPER_REQUIRE(in, "cannot open " << what << " '" << path << "': " << std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  return parse(read_file(path, what), path);
 }
 
 std::string to_text(const rj::Value& value) {

@@ -2,6 +2,7 @@
 #include <kyper/csv.hpp>
 #include <kyper/error.hpp>
 #include <kyper/json.hpp>
+#include <kyper/read_file.hpp>
 #include <kyper/search/results_table.hpp>
 
 #include <fcntl.h>
@@ -155,14 +156,6 @@ struct ParsedTable {
   std::size_t torn_line = 0;  // 0: none
   std::string torn_why;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  KYPER_REQUIRE(in, "cannot open results table '" << path << "': " << std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Byte offset of the start of 1-based `line`.
 std::size_t line_offset(const std::string& text, std::size_t line) {
@@ -319,11 +312,11 @@ ParsedTable parse_table(const std::string& text, const std::string& path, const 
 }  // namespace
 
 std::vector<Observation> read_results(const std::string& path, const Space& space) {
-  return parse_table(read_text(path), path, space, false).rows;
+  return parse_table(read_file(path, "results table"), path, space, false).rows;
 }
 
 RecoveredResults recover_results(const std::string& path, const Space& space) {
-  const std::string text = read_text(path);
+  const std::string text = read_file(path, "results table");
   RecoveredResults out;
   if (text.empty()) return out;
   if (text.find('\n') == std::string::npos) {  // killed while writing the header: start afresh

@@ -3,6 +3,7 @@
 #include <kyper/csv.hpp>
 #include <kyper/error.hpp>
 #include <kyper/json.hpp>
+#include <kyper/read_file.hpp>
 #include <kyper/search/results_table.hpp>
 #include <kyper/search_job.hpp>
 
@@ -18,19 +19,11 @@ namespace kyper::report_detail {
 
 namespace {
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  KYPER_REQUIRE(in, path.string() << ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The space: space.json in the folder, else the job file (--config, else the one summary.json names).
 void read_space(FolderData& data) {
   const fs::path saved = fs::path(data.folder) / "space.json";
   if (fs::exists(saved)) {
-    data.space = search::Space::from_json(read_text(saved), saved.string());
+    data.space = search::Space::from_json(read_file(saved.string(), "search space"), saved.string());
     data.space_source = saved.string();
     return;
   }

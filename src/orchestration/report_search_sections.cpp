@@ -361,7 +361,7 @@ std::optional<Section> curves(const FolderData& data, const ReportOptions& optio
     if (data.curves.count(data.trials[i].id)) shown.push_back(i);
   }
   if (shown.empty()) return std::nullopt;
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo, last_x = 1;
+  double last_x = 1;
   bool has_train = false;
   std::vector<double> all;
   for (std::size_t i : shown) {
@@ -373,11 +373,10 @@ std::optional<Section> curves(const FolderData& data, const ReportOptions& optio
   if (all.empty()) return std::nullopt;
   // Early epochs can be orders of magnitude above the rest: the axis goes to the 95th percentile.
   std::sort(all.begin(), all.end());
-  lo = all.front(), hi = all[std::min(all.size() - 1, all.size() * 95 / 100)];
   SvgChart chart(kWidth, 360);
-  const Scale x = chart.x_linear(data.curves.at(data.trials[shown[0]].id).source == "epochs" ? 1 : 0, last_x);
-  const Scale y = chart.y_linear(lo, hi);
   const std::string source = data.curves.at(data.trials[shown[0]].id).source;
+  const Scale x = chart.x_linear(source == "epochs" ? 1 : 0, last_x);
+  const Scale y = chart.y_linear(all.front(), all[std::min(all.size() - 1, all.size() * 95 / 100)]);
   chart.axes(x, y, source == "epochs" ? "epoch" : "budget", "loss");
   for (std::size_t r = shown.size(); r-- > 0;) {
     const Observation& t = data.trials[shown[r]];

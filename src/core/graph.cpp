@@ -21,6 +21,26 @@ std::string GraphSpec::input(const std::string& name, int features) {
   n.name = name, n.kind = NodeKind::Input, n.units = features;
   return add_node(*this, n);
 }
+std::string GraphSpec::sequence_input(const std::string& name, int steps, int features) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Input, n.units = features, n.steps = steps;
+  return add_node(*this, n);
+}
+std::string GraphSpec::lstm(const std::string& name, const std::string& from, int units, bool return_sequences) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Lstm, n.inputs = {from}, n.units = units, n.return_sequences = return_sequences;
+  return add_node(*this, n);
+}
+std::string GraphSpec::gru(const std::string& name, const std::string& from, int units, bool return_sequences) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Gru, n.inputs = {from}, n.units = units, n.return_sequences = return_sequences;
+  return add_node(*this, n);
+}
+std::string GraphSpec::flatten(const std::string& name, const std::string& from) {
+  NodeSpec n;
+  n.name = name, n.kind = NodeKind::Flatten, n.inputs = {from};
+  return add_node(*this, n);
+}
 std::string GraphSpec::dense(const std::string& name, const std::string& from, int units, Activation act, bool bias,
                              Init init) {
   NodeSpec n;
@@ -94,6 +114,9 @@ Edges check_nodes_and_link(const std::vector<NodeSpec>& nodes) {
         ++input_count;
         KYPER_REQUIRE(arity == 0, "model graph: input node '" << n.name << "' cannot have inputs");
         KYPER_REQUIRE(n.units > 0, "model graph: input node '" << n.name << "' needs a positive feature count");
+        KYPER_REQUIRE(n.steps >= 0 && n.steps <= (1 << 20), "model graph: input node '" << n.name << "' has "
+                                                               << n.steps << " steps; a sequence needs 1 to "
+                                                               << (1 << 20) << " (0: not a sequence)");
         break;
       case NodeKind::Add:
       case NodeKind::Concat:
@@ -105,8 +128,9 @@ Edges check_nodes_and_link(const std::vector<NodeSpec>& nodes) {
                                                   << "' needs exactly one input, has " << arity);
     }
     if (n.kind == NodeKind::Output) ++output_count;
-    if (n.kind == NodeKind::Dense)
-      KYPER_REQUIRE(n.units > 0, "model graph: dense node '" << n.name << "' needs units > 0, has " << n.units);
+    if (n.kind == NodeKind::Dense || is_recurrent(n.kind))
+      KYPER_REQUIRE(n.units > 0, "model graph: " << to_string(n.kind) << " node '" << n.name
+                                                 << "' needs units > 0, has " << n.units);
     if (n.kind == NodeKind::Dropout)
       KYPER_REQUIRE(n.rate >= 0 && n.rate < 1,
                     "model graph: dropout node '" << n.name << "' needs 0 <= rate < 1, has " << n.rate);
@@ -176,14 +200,59 @@ GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const 
     pn.init = n.init;
     for (int from : inputs[i]) pn.inputs.push_back(position[from]);
     auto width_of = [&](int k) { return plan.nodes[pn.inputs[k]].width; };
+    if (!pn.inputs.empty()) {  // the shape in time follows the first input; merges check the others
+      const PlannedNode& first = plan.nodes[pn.inputs[0]];
+      pn.steps = first.steps, pn.sequence = first.sequence;
+      for (size_t k = 1; k < pn.inputs.size(); ++k) {
+        const PlannedNode& other = plan.nodes[pn.inputs[k]];
+        KYPER_REQUIRE(other.sequence == first.sequence && other.steps == first.steps,
+                      "model graph: " << to_string(n.kind) << " node '" << n.name << "' merges '" << n.inputs[0]
+                                      << "' (" << (first.sequence ? std::to_string(first.steps) + " steps" : "not a sequence")
+                                      << ") with '" << n.inputs[k] << "' ("
+                                      << (other.sequence ? std::to_string(other.steps) + " steps" : "not a sequence")
+                                      << "); merged inputs must have the same steps");
+      }
+    }
     switch (n.kind) {
       case NodeKind::Input:
         KYPER_REQUIRE(n.units <= kMaxNodeWidth, "model graph: input node '" << n.name << "' has " << n.units
                                                    << " features, more than " << kMaxNodeWidth);
+        KYPER_REQUIRE(long(n.units) * std::max(1, n.steps) <= kMaxNodeWidth,
+                      "model graph: input node '" << n.name << "' has " << n.steps << " steps of " << n.units
+                                                  << " features, more than " << kMaxNodeWidth << " values");
         pn.width = n.units;
+        pn.steps = std::max(1, n.steps), pn.sequence = n.steps > 0;
         plan.input_node = int(plan.nodes.size());
-        plan.input_width = n.units;
+        plan.input_width = int(pn.row_width());
+        plan.input_steps = n.steps;
         break;
+      case NodeKind::Lstm:
+      case NodeKind::Gru: {
+        const PlannedNode& from = plan.nodes[pn.inputs[0]];
+        KYPER_REQUIRE(from.sequence, "model graph: " << to_string(n.kind) << " node '" << n.name << "' reads '"
+                                                     << n.inputs[0]
+                                                     << "', which is not a sequence; a recurrent node needs a "
+                                                        "sequence input (an input with steps, or a recurrent node "
+                                                        "with return_sequences)");
+        KYPER_REQUIRE(n.units <= kMaxNodeWidth, "model graph: " << to_string(n.kind) << " node '" << n.name << "' has "
+                                                                << n.units << " units, more than " << kMaxNodeWidth);
+        const long gates = recurrent_gates(n.kind) * long(n.units);
+        pn.in_width = from.width, pn.width = n.units;
+        pn.return_sequences = n.return_sequences;
+        if (!n.return_sequences) pn.steps = 1, pn.sequence = false;
+        pn.weight_offset = offset;
+        offset += long(pn.in_width) * gates;
+        pn.recurrent_offset = offset;
+        offset += long(pn.width) * gates;
+        pn.bias_offset = offset;
+        offset += gates;
+        if (n.kind == NodeKind::Gru) {
+          pn.recurrent_bias_offset = offset;
+          offset += pn.width;
+        }
+        KYPER_REQUIRE(offset <= kMaxParameters, "model graph: more than " << kMaxParameters << " parameters");
+        break;
+      }
       case NodeKind::Dense:
         pn.in_width = width_of(0), pn.width = n.units;
         pn.weight_offset = offset;
@@ -212,10 +281,16 @@ GraphPlan lay_out(const std::vector<NodeSpec>& nodes, const Edges& edges, const 
         pn.width = int(width);
         break;
       }
+      case NodeKind::Flatten:
+        pn.width = int(plan.nodes[pn.inputs[0]].row_width());
+        pn.steps = 1, pn.sequence = false;
+        break;
       case NodeKind::Output:
         plan.output_node = int(plan.nodes.size());
         pn.width = width_of(0);
-        plan.output_width = pn.width;
+        KYPER_REQUIRE(pn.row_width() <= kMaxNodeWidth, "model graph: output node '" << n.name << "' has more than "
+                                                                                  << kMaxNodeWidth << " values per sample");
+        plan.output_width = int(pn.row_width());
         break;
       default:
         pn.width = width_of(0);
@@ -240,7 +315,10 @@ const EnumNames<NodeKind> kNodeKindNames("node kind", {{NodeKind::Input, "input"
                                                       {NodeKind::Dropout, "dropout"},
                                                       {NodeKind::Add, "add"},
                                                       {NodeKind::Concat, "concat"},
-                                                      {NodeKind::Output, "output"}});
+                                                      {NodeKind::Output, "output"},
+                                                      {NodeKind::Lstm, "lstm"},
+                                                      {NodeKind::Gru, "gru"},
+                                                      {NodeKind::Flatten, "flatten"}});
 const EnumNames<Activation> kActivationNames("activation",
                                              {{Activation::Identity, "identity"},
                                               {Activation::Relu, "relu"},

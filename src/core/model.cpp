@@ -14,7 +14,27 @@
 namespace kyper {
 
 namespace {
-constexpr uint32_t kModelFormatVersion = 1;
+// 2: graph nodes carry steps and return_sequences; the file carries the sequence windowing.
+constexpr uint32_t kModelFormatVersion = 2;
+
+// Version 1 graphs: nodes without the sequence fields.
+struct GraphV1 {
+  GraphSpec* graph;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    std::vector<NodeV1> nodes;
+    ar(nodes);
+    graph->nodes.clear();
+    for (auto& n : nodes) graph->nodes.push_back(n.node);
+  }
+  struct NodeV1 {
+    NodeSpec node;
+    template <class Archive>
+    void serialize(Archive& ar) {
+      ar(node.name, node.kind, node.inputs, node.units, node.activation, node.bias, node.rate, node.init);
+    }
+  };
+};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -34,17 +54,27 @@ struct Model::File {
   bool has_optimizer_state = false;
   OptimizerState optimizer;
   std::vector<EpochRecord> curve;
+  SequenceSpec sequence;
 
   template <class Archive>
   void serialize(Archive& ar) {
     ar(cereal::make_nvp("format_version", version));
-    KYPER_REQUIRE(version == kModelFormatVersion, "model file format version " << version << " is not supported (expected "
-                                                                               << kModelFormatVersion << ")");
-    ar(cereal::make_nvp("graph", graph), cereal::make_nvp("training", config),
+    KYPER_REQUIRE(version == 1 || version == kModelFormatVersion, "model file format version "
+                                                                      << version << " is not supported (expected 1 to "
+                                                                      << kModelFormatVersion << ")");
+    if (version == 1) {
+      GraphV1 legacy{&graph};
+      ar(cereal::make_nvp("graph", legacy));
+    } else {
+      ar(cereal::make_nvp("graph", graph));
+    }
+    ar(cereal::make_nvp("training", config),
        cereal::make_nvp("feature_scaler", feature_scaler), cereal::make_nvp("target_scaler", target_scaler),
        cereal::make_nvp("feature_names", feature_names), cereal::make_nvp("target_names", target_names),
        cereal::make_nvp("parameters", parameters), cereal::make_nvp("has_optimizer_state", has_optimizer_state),
        cereal::make_nvp("optimizer", optimizer), cereal::make_nvp("learning_curve", curve));
+    if (version >= 2) ar(cereal::make_nvp("sequence", sequence));
+    version = kModelFormatVersion;  // a loaded file is saved back in the current format
   }
 };
 
@@ -116,13 +146,25 @@ std::vector<float> Model::scaled_targets(const Dataset& data) const {
   return y;
 }
 
+void Model::set_scalers(Scaler features, Scaler targets) {
+  KYPER_REQUIRE(features.fitted() && long(features.cols()) == network_->input_width(),
+                "Model::set_scalers: the feature scaler must be fitted on " << network_->input_width() << " columns");
+  const long target_cols = config_.loss == Loss::GaussianNLL ? network_->output_width() / 2
+                           : config_.loss == Loss::SoftmaxCrossEntropy ? 1
+                                                                       : network_->output_width();
+  KYPER_REQUIRE(targets.fitted() && long(targets.cols()) == target_cols,
+                "Model::set_scalers: the target scaler must be fitted on " << target_cols << " columns");
+  feature_scaler_ = std::move(features);
+  target_scaler_ = std::move(targets);
+}
+
 TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
   KYPER_REQUIRE(train.rows() > 0, train.source << ": no training rows");
   if (!feature_scaler_.fitted()) {
     feature_scaler_.fit(train.features.data(), train.rows(), train.num_features());
     target_scaler_.fit(train.targets.data(), train.rows(), train.num_targets());
-    feature_names_ = train.feature_names, target_names_ = train.target_names;
   }
+  if (feature_names_.empty()) feature_names_ = train.feature_names, target_names_ = train.target_names;
   using Exec = Kokkos::DefaultExecutionSpace;
   const auto x = scaled_features(train), y = scaled_targets(train);
   auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
@@ -223,6 +265,7 @@ void Model::save(const std::string& path) const {
     file.optimizer = *pending_optimizer_state_;
   }
   file.curve = curve_;
+  file.sequence = sequence_;
   // Atomic, so a crash never leaves a half-written model behind.
   write_file_atomically(path, [&](std::ostream& out) {
     if (ends_with(path, ".json")) {
@@ -274,6 +317,7 @@ Model Model::load(const std::string& path) {
   model.feature_scaler_ = file.feature_scaler, model.target_scaler_ = file.target_scaler;
   model.feature_names_ = file.feature_names, model.target_names_ = file.target_names;
   model.curve_ = file.curve;
+  model.sequence_ = file.sequence;
   model.network_ = std::make_unique<Net>(model.graph_, model.config_.seed);
   model.network_->set_parameters(file.parameters);
   if (file.has_optimizer_state) model.pending_optimizer_state_ = std::make_unique<OptimizerState>(file.optimizer);

@@ -9,6 +9,7 @@
 
 #include <kyper/dataset.hpp>
 #include <kyper/scaler.hpp>
+#include <kyper/sequence_spec.hpp>
 #include <kyper/trainer.hpp>
 
 namespace kyper {
@@ -53,6 +54,13 @@ class Model {
   // Called after every training epoch with its record; true stops training (Trainer::set_epoch_hook).
   void set_epoch_hook(std::function<bool(const EpochRecord&)> hook) { epoch_hook_ = std::move(hook); }
 
+  // A sequence model's windowing (window, horizon, stride, input and target columns), saved with it.
+  void set_sequence(SequenceSpec sequence) { sequence_ = std::move(sequence); }
+  const SequenceSpec& sequence() const { return sequence_; }
+  // Scalers fitted by the caller (e.g. per column of a time series, then repeated for every step of
+  // a window); fit() keeps them instead of fitting its own. Widths must match the network's.
+  void set_scalers(Scaler features, Scaler targets);
+
   Net& network() { return *network_; }
   const GraphSpec& graph() const { return graph_; }
   const TrainConfig& config() const { return config_; }
@@ -80,6 +88,7 @@ class Model {
   Scaler feature_scaler_, target_scaler_;
   std::vector<std::string> feature_names_, target_names_;
   std::vector<EpochRecord> curve_;
+  SequenceSpec sequence_;
   std::unique_ptr<Net> network_;
   std::unique_ptr<Trainer<float>> trainer_;
   std::unique_ptr<OptimizerState> pending_optimizer_state_;  // loaded, applied when training resumes

@@ -8,6 +8,7 @@
 #include <kyper/kernels/loss.hpp>
 #include <kyper/kernels/merge.hpp>
 #include <kyper/kernels/optimizer.hpp>
+#include <kyper/kernels/recurrent.hpp>
 #include <kyper/kernels/types.hpp>
 
 namespace kyper {

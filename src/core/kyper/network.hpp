@@ -53,10 +53,11 @@ class Network {
     capacity_ = rows;
     const size_t n = plan_.nodes.size();
     value_offset_.assign(n, 0), pre_offset_.assign(n, -1), mask_offset_.assign(n, -1);
-    long values = 0, pre = 0, masks = 0, scratch = 0, transposed = 0;
+    workspace_offset_.assign(n, -1);
+    long values = 0, pre = 0, masks = 0, scratch = 0, transposed = 0, workspaces = 0;
     for (size_t i = 0; i < n; ++i) {
       const PlannedNode& node = plan_.nodes[i];
-      const long size = long(rows) * node.width;
+      const long size = long(rows) * node.row_width();
       if (node.kind == NodeKind::Output) {
         value_offset_[i] = value_offset_[node.inputs[0]];  // the output node is a view of its input
         continue;
@@ -75,6 +76,11 @@ class Network {
         mask_offset_[i] = masks;
         masks += size;
       }
+      if (is_recurrent(node.kind)) {
+        workspace_offset_[i] = workspaces;
+        workspaces += recurrent_workspace_size(cell_of(node), plan_.nodes[node.inputs[0]].steps, rows, node.in_width,
+                                               node.width);
+      }
     }
     auto alloc = [&](const char* label, long size) {
       return FlatView(Kokkos::view_alloc(space_, std::string(label)), size + TileSpare);
@@ -85,9 +91,10 @@ class Network {
     masks_ = alloc("Kyper::Network::dropout_masks", masks);
     pre_grad_scratch_ = alloc("Kyper::Network::preactivation_gradient", scratch);
     transposed_ = alloc("Kyper::Network::transposed_weights", transposed);
+    workspaces_ = alloc("Kyper::Network::recurrent_workspaces", workspaces);
   }
 
-  // Where callers write a batch of inputs (rows x input_width).
+  // Where callers write a batch of inputs (rows x input_width; a sequence's steps side by side).
   Matrix input(int rows) const { return value(plan_.input_node, rows); }
   Matrix output(int rows) const { return value(plan_.output_node, rows); }
   // dL/d(output): filled by the loss kernel between forward() and backward().
@@ -101,14 +108,23 @@ class Network {
     if (training) Kokkos::deep_copy(space_, value_grads_, Scalar(0));
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       const PlannedNode& node = plan_.nodes[i];
-      const long size = long(rows) * node.width;
+      const long size = long(rows) * node.row_width();
+      const long step_rows = long(rows) * node.steps;  // a dense node on a sequence acts on every step
       switch (node.kind) {
         case NodeKind::Input:
         case NodeKind::Output: break;
         case NodeKind::Dense:
-          dense_forward(space_, ConstMatrix(value(node.inputs[0], rows)), weights(node), bias(node),
-                        pre_offset_[i] >= 0 ? Matrix(pre_.data() + pre_offset_[i], rows, node.width) : Matrix(),
-                        value(i, rows), node.activation);
+          dense_forward(space_, ConstMatrix(step_value(node.inputs[0], rows)), weights(node), bias(node),
+                        pre_offset_[i] >= 0 ? Matrix(pre_.data() + pre_offset_[i], step_rows, node.width) : Matrix(),
+                        step_value(i, rows), node.activation);
+          break;
+        case NodeKind::Lstm:
+        case NodeKind::Gru:
+          recurrent_forward(space_, workspace(i, rows), recurrent_parameters(node), data(node.inputs[0]), nullptr,
+                            nullptr, data(i), node.return_sequences);
+          break;
+        case NodeKind::Flatten:
+          add_into(space_, data(node.inputs[0]), data(i), size, false);
           break;
         case NodeKind::Activation:
           activation_forward(space_, node.activation, data(node.inputs[0]), data(i), size);
@@ -127,7 +143,7 @@ class Network {
           long offset = 0;
           for (int from : node.inputs) {
             const int width = plan_.nodes[from].width;
-            concat_forward(space_, data(from), rows, width, data(i), node.width, offset);
+            concat_forward(space_, data(from), step_rows, width, data(i), node.width, offset);
             offset += width;
           }
           break;
@@ -143,7 +159,8 @@ class Network {
     Kokkos::Profiling::pushRegion("Kyper::Network::backward");
     for (size_t i = plan_.nodes.size(); i-- > 0;) {
       const PlannedNode& node = plan_.nodes[i];
-      const long size = long(rows) * node.width;
+      const long size = long(rows) * node.row_width();
+      const long step_rows = long(rows) * node.steps;
       switch (node.kind) {
         case NodeKind::Input:
         case NodeKind::Output: break;
@@ -156,12 +173,23 @@ class Network {
             d_pre = pre_grad_scratch_.data();
           }
           const int from = node.inputs[0];
-          dense_backward(space_, ConstMatrix(value(from, rows)), ConstMatrix(weights(node)),
-                         ConstMatrix(d_pre, rows, node.width), weight_gradient(node), bias_gradient(node),
-                         needs_gradient(from) ? value_grad(from, rows) : Matrix(),
+          dense_backward(space_, ConstMatrix(step_value(from, rows)), ConstMatrix(weights(node)),
+                         ConstMatrix(d_pre, step_rows, node.width), weight_gradient(node), bias_gradient(node),
+                         needs_gradient(from) ? step_value_grad(from, rows) : Matrix(),
                          Matrix(transposed_.data(), node.width, node.in_width));
           break;
         }
+        case NodeKind::Lstm:
+        case NodeKind::Gru: {
+          const int from = node.inputs[0];
+          recurrent_backward(space_, workspace(i, rows), recurrent_parameters(node), recurrent_gradients(node),
+                             grad_data(i), node.return_sequences, needs_gradient(from) ? grad_data(from) : nullptr,
+                             nullptr, nullptr);
+          break;
+        }
+        case NodeKind::Flatten:
+          if (needs_gradient(node.inputs[0])) add_into(space_, grad_data(i), grad_data(node.inputs[0]), size, true);
+          break;
         case NodeKind::Activation:
           if (needs_gradient(node.inputs[0]))
             activation_backward(space_, node.activation, data(node.inputs[0]), data(i), grad_data(i),
@@ -182,7 +210,8 @@ class Network {
           long offset = 0;
           for (int from : node.inputs) {
             const int width = plan_.nodes[from].width;
-            if (needs_gradient(from)) concat_backward(space_, grad_data(i), rows, node.width, offset, grad_data(from), width);
+            if (needs_gradient(from))
+              concat_backward(space_, grad_data(i), step_rows, node.width, offset, grad_data(from), width);
             offset += width;
           }
           break;
@@ -232,8 +261,36 @@ class Network {
   bool needs_gradient(int node) const { return plan_.nodes[node].kind != NodeKind::Input; }
   Scalar* data(int node) const { return values_.data() + value_offset_[node]; }
   Scalar* grad_data(int node) const { return value_grads_.data() + value_offset_[node]; }
-  Matrix value(int node, int rows) const { return Matrix(data(node), rows, plan_.nodes[node].width); }
-  Matrix value_grad(int node, int rows) const { return Matrix(grad_data(node), rows, plan_.nodes[node].width); }
+  // A node's batch as the trainer sees it: one row per sample.
+  Matrix value(int node, int rows) const { return Matrix(data(node), rows, plan_.nodes[node].row_width()); }
+  Matrix value_grad(int node, int rows) const { return Matrix(grad_data(node), rows, plan_.nodes[node].row_width()); }
+  // The same memory with one row per sample and step (what time-distributed nodes act on).
+  Matrix step_value(int node, int rows) const {
+    const PlannedNode& n = plan_.nodes[node];
+    return Matrix(data(node), long(rows) * n.steps, n.width);
+  }
+  Matrix step_value_grad(int node, int rows) const {
+    const PlannedNode& n = plan_.nodes[node];
+    return Matrix(grad_data(node), long(rows) * n.steps, n.width);
+  }
+  static Cell cell_of(const PlannedNode& n) { return n.kind == NodeKind::Lstm ? Cell::Lstm : Cell::Gru; }
+  RecurrentWorkspace<Scalar> workspace(int node, int rows) const {
+    const PlannedNode& n = plan_.nodes[node];
+    return bind_recurrent_workspace(cell_of(n), plan_.nodes[n.inputs[0]].steps, rows, n.in_width, n.width,
+                                    workspaces_.data() + workspace_offset_[node]);
+  }
+  template <class T>
+  RecurrentParameters<T> recurrent_block(T* base, const PlannedNode& n) const {
+    RecurrentParameters<T> p;
+    p.input_weights = base + n.weight_offset, p.recurrent_weights = base + n.recurrent_offset;
+    p.bias = base + n.bias_offset;
+    if (n.recurrent_bias_offset >= 0) p.reset_bias = base + n.recurrent_bias_offset;
+    return p;
+  }
+  RecurrentParameters<const Scalar> recurrent_parameters(const PlannedNode& n) const {
+    return recurrent_block<const Scalar>(params_.data(), n);
+  }
+  RecurrentParameters<Scalar> recurrent_gradients(const PlannedNode& n) const { return recurrent_block(grads_.data(), n); }
   ConstMatrix weights(const PlannedNode& n) const {
     return ConstMatrix(params_.data() + n.weight_offset, n.in_width, n.width);
   }
@@ -252,6 +309,10 @@ class Network {
     std::mt19937_64 rng(seed);
     std::vector<Scalar> host(plan_.parameter_count, Scalar(0));
     for (const PlannedNode& n : plan_.nodes) {
+      if (is_recurrent(n.kind)) {
+        initialize_recurrent(n, rng, host);
+        continue;
+      }
       if (n.kind != NodeKind::Dense) continue;
       Init init = n.init;
       if (init == Init::Auto) {
@@ -271,13 +332,29 @@ class Network {
     set_parameters(host);
   }
 
+  // Keras' choices for recurrent cells: Glorot-uniform input weights, orthogonal-like recurrent
+  // weights (uniform +-1/sqrt(units) here, as PyTorch does), zero biases except the LSTM's forget
+  // gate, which starts at 1 so that early training does not forget everything.
+  void initialize_recurrent(const PlannedNode& n, std::mt19937_64& rng, std::vector<Scalar>& host) {
+    const int gates = recurrent_gates(n.kind);
+    const long gw = long(gates) * n.width;
+    const double input_limit = std::sqrt(6.0 / (n.in_width + gw));
+    std::uniform_real_distribution<double> input(-input_limit, input_limit);
+    for (long k = 0; k < long(n.in_width) * gw; ++k) host[n.weight_offset + k] = Scalar(input(rng));
+    const double recurrent_limit = 1.0 / std::sqrt(double(n.width));
+    std::uniform_real_distribution<double> recurrent(-recurrent_limit, recurrent_limit);
+    for (long k = 0; k < long(n.width) * gw; ++k) host[n.recurrent_offset + k] = Scalar(recurrent(rng));
+    if (n.kind == NodeKind::Lstm)
+      for (int j = 0; j < n.width; ++j) host[n.bias_offset + long(j) * gates + 1] = Scalar(1);
+  }
+
   GraphSpec spec_;
   GraphPlan plan_;
   ExecSpace space_;
   uint64_t seed_ = 0;
   int capacity_ = 0;
-  FlatView params_, grads_, values_, value_grads_, pre_, masks_, pre_grad_scratch_, transposed_;
-  std::vector<long> value_offset_, pre_offset_, mask_offset_;
+  FlatView params_, grads_, values_, value_grads_, pre_, masks_, pre_grad_scratch_, transposed_, workspaces_;
+  std::vector<long> value_offset_, pre_offset_, mask_offset_, workspace_offset_;
 };
 
 extern template class Network<float, Kokkos::DefaultExecutionSpace>;

@@ -21,7 +21,8 @@ namespace {
 
 constexpr int kMaxUnits = 1 << 20;
 constexpr int kMaxBlocks = 1000;
-const char* const kOperationForms = "identity, dense:<units>, dense:<units>:<activation>, dropout:<rate>, activation:<name>";
+const char* const kOperationForms =
+    "identity, dense:<units>, dense:<units>:<activation>, dropout:<rate>, activation:<name>, lstm:<units>, gru:<units>";
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts(1);
@@ -71,6 +72,8 @@ std::string describe(const Operation& op) {
     case OpKind::Dense: return "dense " + std::to_string(op.units) + " " + kyper::to_string(op.activation);
     case OpKind::Dropout: return "dropout " + shortest(op.rate);
     case OpKind::Activation: return std::string("activation ") + kyper::to_string(op.activation);
+    case OpKind::Lstm: return "lstm " + std::to_string(op.units);
+    case OpKind::Gru: return "gru " + std::to_string(op.units);
   }
   return "?";
 }
@@ -95,8 +98,19 @@ Operation Operation::activation_layer(Activation activation) {
   return op;
 }
 
+Operation Operation::lstm(int units) {
+  Operation op;
+  op.kind = OpKind::Lstm, op.units = units;
+  return op;
+}
+Operation Operation::gru(int units) {
+  Operation op;
+  op.kind = OpKind::Gru, op.units = units;
+  return op;
+}
+
 void Operation::validate() const {
-  if (kind == OpKind::Dense)
+  if (kind == OpKind::Dense || recurrent())
     KYPER_REQUIRE(units >= 1 && units <= kMaxUnits,
                   "operation '" << to_string() << "': units must be in [1, " << kMaxUnits << "], got " << units);
   if (kind == OpKind::Dropout)
@@ -135,6 +149,12 @@ Operation Operation::parse(const std::string& text) {
   } else if (kind == "activation") {
     if (parts.size() != 2) fail("activation takes one activation name");
     op = activation_layer(activation_of(parts[1]));
+  } else if (kind == "lstm" || kind == "gru") {
+    if (parts.size() != 2) fail(kind + " takes one unit count");
+    long units = 0;
+    if (!parse_int(parts[1], units) || units < 1 || units > kMaxUnits)
+      fail("units must be an integer in [1, " + std::to_string(kMaxUnits) + "], got '" + parts[1] + "'");
+    op = kind == "lstm" ? lstm(int(units)) : gru(int(units));
   } else {
     fail("unknown operation");
   }
@@ -149,6 +169,8 @@ std::string Operation::to_string() const {
              (activation == Activation::Identity ? "" : std::string(":") + kyper::to_string(activation));
     case OpKind::Dropout: return "dropout:" + shortest(rate);
     case OpKind::Activation: return std::string("activation:") + kyper::to_string(activation);
+    case OpKind::Lstm: return "lstm:" + std::to_string(units);
+    case OpKind::Gru: return "gru:" + std::to_string(units);
   }
   return "?";
 }
@@ -172,8 +194,37 @@ ArchitectureSpace::ArchitectureSpace(int inputs, int outputs, Activation output_
 void ArchitectureSpace::set_io(int inputs, int outputs) {
   KYPER_REQUIRE(inputs > 0 && outputs > 0,
                 "architecture space: inputs and outputs must be positive, got " << inputs << " and " << outputs);
+  if (const std::string recurrent = first_recurrent(); !recurrent.empty())
+    KYPER_FAIL("architecture space: " << recurrent << ", a recurrent layer, but the inputs are plain features ("
+                                      << inputs << " per sample): recurrent layers read sequences, so the space "
+                                                   "needs a sequence input (set_sequence_io, or a job's sequence "
+                                                   "section) or dense layers only");
   inputs_ = inputs, outputs_ = outputs;
+  steps_ = features_per_step_ = horizon_ = targets_per_step_ = 0;
 }
+
+void ArchitectureSpace::set_sequence_io(int steps, int features_per_step, int horizon, int targets_per_step) {
+  KYPER_REQUIRE(steps > 0 && features_per_step > 0 && horizon > 0 && targets_per_step > 0,
+                "architecture space: steps, features per step, horizon and targets per step must be positive, got "
+                    << steps << ", " << features_per_step << ", " << horizon << " and " << targets_per_step);
+  KYPER_REQUIRE(long(steps) * features_per_step <= kMaxUnits && long(horizon) * targets_per_step <= kMaxUnits,
+                "architecture space: " << steps << " steps of " << features_per_step << " features in and " << horizon
+                                       << " steps of " << targets_per_step << " targets out exceed " << kMaxUnits
+                                       << " values per sample");
+  steps_ = steps, features_per_step_ = features_per_step, horizon_ = horizon, targets_per_step_ = targets_per_step;
+  inputs_ = steps * features_per_step, outputs_ = horizon * targets_per_step;
+}
+
+std::string ArchitectureSpace::first_recurrent() const {
+  for (const Node& node : nodes_)
+    for (const Operation& op : node.candidates)
+      if (op.recurrent())
+        return std::string(node.type == NodeType::Constant ? "constant" : "variable") + " node '" + node.name +
+               "' offers '" + op.to_string() + "'";
+  return "";
+}
+
+bool ArchitectureSpace::recurrent() const { return !first_recurrent().empty(); }
 
 ArchitectureSpace::Node& ArchitectureSpace::add_node(const std::string& name, NodeType type) {
   nodes_.emplace_back();
@@ -300,13 +351,27 @@ ArchitectureSpace::Built ArchitectureSpace::realize(const std::vector<int>& arch
   check_architecture(architecture);
   KYPER_REQUIRE(inputs_ > 0 && outputs_ > 0,
                 "architecture space: inputs and outputs are not set (call set_io with the dataset's widths)");
+  if (!is_sequence())
+    if (const std::string recurrent = first_recurrent(); !recurrent.empty())
+      KYPER_FAIL("architecture space: " << recurrent << ", a recurrent layer, but the space has plain inputs ("
+                                        << inputs_ << " features per sample): recurrent layers read sequences, so "
+                                                      "the space needs a sequence input (set_sequence_io, or a job's "
+                                                      "sequence section) or dense layers only");
   Built built;
   GraphSpec& g = built.graph;
+  // Widths per step in a sequence space: every layer and merge acts on each step alike.
   std::map<std::string, int> width;
-  std::string current = g.input("input", inputs_);
-  width[current] = inputs_;
+  std::string current;
+  if (is_sequence()) {
+    current = g.sequence_input("input", steps_, features_per_step_);
+    width[current] = features_per_step_;
+    built.lines.push_back("input: " + std::to_string(steps_) + " steps of width " + std::to_string(features_per_step_));
+  } else {
+    current = g.input("input", inputs_);
+    width[current] = inputs_;
+    built.lines.push_back("input: width " + std::to_string(inputs_));
+  }
   std::vector<std::string> anchors = {current};
-  built.lines.push_back("input: width " + std::to_string(inputs_));
 
   for (const Node& node : nodes_) {
     if (node.type == NodeType::Skip) {
@@ -354,18 +419,36 @@ ArchitectureSpace::Built ArchitectureSpace::realize(const std::vector<int>& arch
       case OpKind::Dense: current = g.dense(node.name, current, op.units, op.activation); break;
       case OpKind::Dropout: current = g.dropout(node.name, current, op.rate); break;
       case OpKind::Activation: current = g.activation(node.name, current, op.activation); break;
+      // Every step's state, so recurrent layers stack and skip-connect like the others.
+      case OpKind::Lstm: current = g.lstm(node.name, current, op.units, true); break;
+      case OpKind::Gru: current = g.gru(node.name, current, op.units, true); break;
     }
-    width[current] = op.kind == OpKind::Dense ? op.units : in_width;
+    width[current] = op.kind == OpKind::Dense || op.recurrent() ? op.units : in_width;
     anchors.push_back(current);
     std::string line = node.name + ": " + describe(op);
     if (node.type == NodeType::Mirror) line += " (mirror of " + chooser.name + ")";
     built.lines.push_back(line + " -> width " + std::to_string(width[current]));
   }
 
-  const std::string head = g.dense("head", current, outputs_, output_activation_);
-  g.output("output", head);
-  built.lines.push_back("head: dense " + std::to_string(outputs_) + " " + kyper::to_string(output_activation_) +
-                        " -> width " + std::to_string(outputs_));
+  const std::string activation = kyper::to_string(output_activation_);
+  if (!is_sequence()) {
+    g.output("output", g.dense("head", current, outputs_, output_activation_));
+    built.lines.push_back("head: dense " + std::to_string(outputs_) + " " + activation + " -> width " +
+                          std::to_string(outputs_));
+  } else if (steps_ == horizon_) {
+    // Sequence to sequence: the same dense layer on every step gives each step's targets.
+    g.output("output", g.dense("head", current, targets_per_step_, output_activation_));
+    built.lines.push_back("head: dense " + std::to_string(targets_per_step_) + " " + activation +
+                          " on every step -> " + std::to_string(horizon_) + " steps of width " +
+                          std::to_string(targets_per_step_));
+  } else {
+    const std::string flat = g.flatten("head/flatten", current);
+    built.lines.push_back("head/flatten: " + std::to_string(steps_) + " steps of width " +
+                          std::to_string(width[current]) + " -> width " + std::to_string(long(steps_) * width[current]));
+    g.output("output", g.dense("head", flat, outputs_, output_activation_));
+    built.lines.push_back("head: dense " + std::to_string(outputs_) + " " + activation + " -> " +
+                          std::to_string(horizon_) + " steps of width " + std::to_string(targets_per_step_));
+  }
   return built;
 }
 
@@ -452,6 +535,26 @@ void add_residual_mlp(ArchitectureSpace& space, int blocks, const std::vector<in
   }
 }
 
+const EnumNames<OpKind> kCellNames("cell", {{OpKind::Lstm, "lstm"}, {OpKind::Gru, "gru"}});
+
+void add_stacked_rnn(ArchitectureSpace& space, int blocks, const std::vector<OpKind>& cells,
+                     const std::vector<int>& units, int anchors, Merge merge) {
+  KYPER_REQUIRE(blocks >= 1 && blocks <= kMaxBlocks,
+                "stacked_rnn space: blocks must be in [1, " << kMaxBlocks << "], got " << blocks);
+  KYPER_REQUIRE(!cells.empty(), "stacked_rnn space needs at least one cell (lstm, gru)");
+  KYPER_REQUIRE(!units.empty(), "stacked_rnn space needs at least one unit count");
+  KYPER_REQUIRE(anchors >= 1, "stacked_rnn space: anchors must be at least 1, got " << anchors);
+  std::vector<Operation> candidates = {Operation::identity()};
+  for (OpKind cell : cells) {
+    KYPER_REQUIRE(cell == OpKind::Lstm || cell == OpKind::Gru, "stacked_rnn space: cells must be lstm or gru");
+    for (int u : units) candidates.push_back(cell == OpKind::Lstm ? Operation::lstm(u) : Operation::gru(u));
+  }
+  for (int b = 0; b < blocks; ++b) {
+    space.variable("layer_" + std::to_string(b), candidates);
+    space.skip("skip_" + std::to_string(b), anchors, merge);
+  }
+}
+
 }  // namespace
 
 ArchitectureSpace dense_skip_space(int inputs, int outputs, int blocks, const std::vector<int>& units,
@@ -469,6 +572,15 @@ ArchitectureSpace residual_mlp_space(int inputs, int outputs, int blocks, const 
   return space;
 }
 
+ArchitectureSpace stacked_rnn_space(int steps, int features_per_step, int horizon, int targets_per_step, int blocks,
+                                    const std::vector<OpKind>& cells, const std::vector<int>& units, int anchors,
+                                    Merge merge) {
+  ArchitectureSpace space(0, 0);
+  space.set_sequence_io(steps, features_per_step, horizon, targets_per_step);
+  add_stacked_rnn(space, blocks, cells, units, anchors, merge);
+  return space;
+}
+
 // --- JSON ----------------------------------------------------------------------------------
 
 namespace {
@@ -483,6 +595,7 @@ const std::set<std::string> kSpaceKeys{"output_activation", "max_choices", "inpu
 const std::set<std::string> kNodesKeys{"nodes"};
 const std::set<std::string> kDenseSkipKeys{"preset", "blocks", "units", "activations", "anchors", "dropout"};
 const std::set<std::string> kResidualKeys{"preset", "blocks", "widths", "activations", "anchors"};
+const std::set<std::string> kStackedRnnKeys{"preset", "blocks", "cells", "units", "anchors", "merge"};
 
 // The activations named by the string array under `name`; errors name the element.
 std::vector<Activation> parse_activations(const JsonObject& object, const std::string& name) {
@@ -531,7 +644,7 @@ void add_json_node(ArchitectureSpace& space, const rj::Value& value, const JsonO
 
 std::vector<std::string> ArchitectureSpace::json_keys() {
   std::set<std::string> keys(kSpaceKeys.begin(), kSpaceKeys.end());
-  for (const auto* group : {&kNodesKeys, &kDenseSkipKeys, &kResidualKeys}) keys.insert(group->begin(), group->end());
+  for (const auto* group : {&kNodesKeys, &kDenseSkipKeys, &kResidualKeys, &kStackedRnnKeys}) keys.insert(group->begin(), group->end());
   for (const auto& k : kNodeKeys) keys.insert("nodes[]." + k);
   for (const auto& [type, names] : kNodeTypeKeys)
     for (const auto& k : names) keys.insert("nodes[]." + k);
@@ -548,11 +661,15 @@ ArchitectureSpace ArchitectureSpace::from_json(const std::string& text, const st
     const std::string key = key_prefix.empty() ? "preset" : key_prefix + ".preset";
     KYPER_REQUIRE(it->value.IsString(), where << ": key '" << key << "' must be a string");
     preset = it->value.GetString();
-    KYPER_REQUIRE(preset == "dense_skip" || preset == "residual_mlp",
-                  where << ": key '" << key << "' must be dense_skip or residual_mlp, got '" << preset << "'");
+    KYPER_REQUIRE(preset == "dense_skip" || preset == "residual_mlp" || preset == "stacked_rnn",
+                  where << ": key '" << key << "' must be dense_skip, residual_mlp or stacked_rnn, got '" << preset
+                        << "'");
   }
   std::set<std::string> allowed = kSpaceKeys;
-  const auto& more = preset.empty() ? kNodesKeys : preset == "dense_skip" ? kDenseSkipKeys : kResidualKeys;
+  const auto& more = preset.empty()                ? kNodesKeys
+                     : preset == "dense_skip"   ? kDenseSkipKeys
+                     : preset == "residual_mlp" ? kResidualKeys
+                                                : kStackedRnnKeys;
   allowed.insert(more.begin(), more.end());
   const JsonObject top(doc, where, key_prefix, allowed);
 
@@ -577,12 +694,33 @@ ArchitectureSpace ArchitectureSpace::from_json(const std::string& text, const st
     const auto activations = top.has("activations") ? parse_activations(top, "activations") : default_activations;
     const int anchors = int(top.integer_in("anchors", 2, 1, kMaxBlocks));
     top.checked("preset", [&] { add_residual_mlp(space, blocks, widths, activations, anchors); return 0; });
+  } else if (preset == "stacked_rnn") {
+    const int blocks = int(top.integer_in("blocks", 3, 1, kMaxBlocks));
+    std::vector<OpKind> cells = {OpKind::Lstm, OpKind::Gru};
+    if (top.has("cells")) {
+      cells.clear();
+      const auto names = top.texts("cells");
+      for (size_t i = 0; i < names.size(); ++i)
+        cells.push_back(top.checked(JsonObject::item("cells", int(i)), [&] { return kCellNames.parse(names[i]); }));
+    }
+    const auto units = top.has("units") ? top.integers("units", 1, kMaxUnits) : std::vector<int>{16, 32, 64};
+    const int anchors = int(top.integer_in("anchors", 2, 1, kMaxBlocks));
+    const std::string merge_name = top.text("merge", "add");
+    const Merge merge = top.checked("merge", [&] { return parse_merge(merge_name); });
+    top.checked("preset", [&] { add_stacked_rnn(space, blocks, cells, units, anchors, merge); return 0; });
   } else {
     const auto nodes = top.array("nodes");
     KYPER_REQUIRE(!nodes.Empty(), top.key("nodes") << " must hold at least one node");
     int i = 0;
     for (const auto& node : nodes) add_json_node(space, node, top, i++);
   }
+  // Given widths make a plain space, which cannot hold recurrent layers: say so now, naming the node.
+  for (const char* io : {"inputs", "outputs"})
+    if (top.has(io))
+      if (const std::string recurrent = space.first_recurrent(); !recurrent.empty())
+        KYPER_FAIL(top.key(io) << ": " << recurrent << ", a recurrent layer, which reads sequences: a recurrent "
+                                           "space takes its widths from the sequence input (a job's sequence "
+                                           "section, or set_sequence_io), so leave out inputs and outputs");
   return space;
 }
 

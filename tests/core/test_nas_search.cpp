@@ -189,3 +189,47 @@ TEST(NasSearch, AgebRejectsMixedConditionsAndUnknownNames) {
   EXPECT_THAT(kyper::testing::error_of([&] { AgEBO(joint_space(arch), {"arch_nowhere"}); }),
               ::testing::HasSubstr("arch_nowhere"));
 }
+
+namespace {
+// A tiny recurrent space (Maulik et al.'s stacked LSTM/GRU with skips): 2 blocks of identity +
+// {lstm, gru} x {4, 8} and 2-anchor add skips over 6 steps of 2 features, one target per step:
+// 5 * 2 * 5 * 3 = 150 architectures. The search algorithms see it as the same box of integers.
+nas::ArchitectureSpace rnn_space() {
+  return nas::stacked_rnn_space(6, 2, 6, 1, 2, {nas::OpKind::Lstm, nas::OpKind::Gru}, {4, 8}, 2);
+}
+}  // namespace
+
+TEST(NasSearch, RandomEvolutionAndAgeboSearchARecurrentSpaceLikeADenseOne) {
+  const auto space = rnn_space();
+  ASSERT_EQ(space.choices(), (std::vector<int>{5, 2, 5, 3}));
+  const ArchitectureScore score{space, {3, 1, 4, 2}};  // lstm 8 with a skip, then gru 4 with a skip
+  // Every proposed architecture is a valid sequence-to-sequence graph.
+  auto check = [&](const std::vector<int>& a) {
+    const GraphPlan plan = plan_graph(space.build(a));
+    EXPECT_EQ(plan.input_steps, 6);
+    EXPECT_EQ(plan.input_width, 12);
+    EXPECT_EQ(plan.output_width, 6);
+  };
+  SearchOptions options;
+  options.seed = 5;
+  RandomSearch random(space.search_space(), options);
+  for (const auto& t : random.ask(20)) check(space.architecture_of(t.config));
+  AgingEvolution evolution(space.search_space(), options, {20, 5});
+  const long n = evaluations_to_optimum(evolution, space, score, 400);
+  EXPECT_GT(n, 0) << "aging evolution found no optimum in 400 evaluations of 150 architectures";
+
+  CBOOptions bo;
+  bo.initial_points = 6;
+  AgEBO agebo(joint_space(space), arch_names(space), options, {10, 3}, bo);
+  EXPECT_EQ(agebo.evolved_space().size(), 4u);
+  bool found = false;
+  for (int round = 0; round < 100 && !found; ++round)
+    for (const auto& t : agebo.ask(2)) {
+      const std::vector<int> a = space.architecture_of(t.config);
+      check(a);
+      const double s = score(a);
+      found = found || s >= score.optimum() - 1e-12;
+      agebo.tell(t.id, s + hyper_score(t.config));
+    }
+  EXPECT_TRUE(found) << "AgEBO never proposed the optimum architecture in 200 trials";
+}

@@ -500,7 +500,7 @@ TEST(NasSpaceJson, ErrorsNameTheFileAndKey) {
               HasSubstr("key 'space.nodes[1].anchors' must be an integer"));
   EXPECT_THAT(error(R"({"output_activation": "softsign", "nodes": []})"),
               HasSubstr("key 'space.output_activation': unknown activation 'softsign'"));
-  EXPECT_THAT(error(R"({"preset": "resnet"})"), HasSubstr("key 'space.preset' must be dense_skip or residual_mlp"));
+  EXPECT_THAT(error(R"({"preset": "resnet"})"), HasSubstr("key 'space.preset' must be dense_skip, residual_mlp or stacked_rnn"));
   EXPECT_THAT(error(R"({"preset": "dense_skip", "widths": [8]})"), HasSubstr("key 'space.widths' is not a known key"));
   EXPECT_THAT(error(R"({"preset": "dense_skip", "units": [8, 0]})"), HasSubstr("key 'space.units[1]' must be an integer"));
   EXPECT_THAT(error(R"({"preset": "dense_skip", "dropout": [0.5, 1.0]})"), HasSubstr("key 'space.dropout[1]'"));
@@ -640,5 +640,439 @@ TEST(NasNetwork, ProjectionAndConcatArchitecturesRunForward) {
     ASSERT_EQ(y.size(), size_t(rows) * kOutputs);
     const std::vector<double> reference = host_forward(net.plan(), net.get_parameters(), x, rows);
     for (size_t k = 0; k < y.size(); ++k) EXPECT_NEAR(y[k], reference[k], 1e-4);
+  }
+}
+
+// --- Recurrent (sequence) spaces -------------------------------------------------------------
+
+namespace {
+
+constexpr int kSteps = 4, kFeatures = 3, kTargets = 2;
+
+// r0: identity, lstm 4 or gru 6; r1: identity, gru 4 or a time-distributed dense 5; s0 may add an
+// earlier anchor; r2: lstm 3 or identity; s1 may concat an earlier anchor.
+// Anchors: input, r0, r1 at s0 (2 reachable: 3 choices); input, r0, s0's merge (r1 when s0 merges
+// nothing), r2 at s1 (3 reachable: 4 choices).
+ArchitectureSpace small_rnn_space(int horizon) {
+  ArchitectureSpace space(0, 0);
+  space.variable("r0", {Operation::identity(), Operation::parse("lstm:4"), Operation::parse("gru:6")});
+  space.variable("r1", {Operation::identity(), Operation::gru(4), Operation::parse("dense:5:tanh")});
+  space.skip("s0", 2, Merge::Add);
+  space.variable("r2", {Operation::lstm(3), Operation::identity()});
+  space.skip("s1", 3, Merge::Concat);
+  space.set_sequence_io(kSteps, kFeatures, horizon, kTargets);
+  return space;
+}
+
+const char* const kSmallRnnSpaceJson = R"({
+  "nodes": [
+    {"name": "r0", "type": "variable", "ops": ["identity", "lstm:4", "gru:6"]},
+    {"name": "r1", "type": "variable", "ops": ["identity", "gru:4", "dense:5:tanh"]},
+    {"name": "s0", "type": "skip", "anchors": 2, "merge": "add"},
+    {"name": "r2", "type": "variable", "ops": ["lstm:3", "identity"]},
+    {"name": "s1", "type": "skip", "anchors": 3, "merge": "concat"}
+  ]})";
+
+// small_rnn_space's semantics written out by hand, widths per step. The lead's layout: an LSTM of h
+// units on in features has input weights in x 4h, recurrent weights h x 4h and a bias of 4h; a GRU
+// 3 gates and a recurrent bias of h more. Every layer keeps the steps (recurrent layers return
+// sequences); the head is a dense on every step (steps == horizon) or a dense on the flattened
+// steps x width vector.
+long expected_rnn_parameters(const std::vector<int>& a, int horizon) {
+  struct Tensor {
+    int id, width;
+  };
+  int next_id = 0;
+  long parameters = 0;
+  auto dense = [&](Tensor t, int units) {
+    parameters += long(t.width) * units + units;
+    return Tensor{next_id++, units};
+  };
+  auto lstm = [&](Tensor t, int h) {
+    parameters += 4L * (long(t.width) * h + long(h) * h + h);
+    return Tensor{next_id++, h};
+  };
+  auto gru = [&](Tensor t, int h) {
+    parameters += 3L * (long(t.width) * h + long(h) * h + h) + h;
+    return Tensor{next_id++, h};
+  };
+  const Tensor input{next_id++, kFeatures};
+  const Tensor r0 = a[0] == 0 ? input : a[0] == 1 ? lstm(input, 4) : gru(input, 6);
+  const Tensor r1 = a[1] == 0 ? r0 : a[1] == 1 ? gru(r0, 4) : dense(r0, 5);
+  Tensor after_s0 = r1;
+  if (a[2] > 0) {
+    const Tensor sources[] = {r0, input};
+    const Tensor source = sources[a[2] - 1];
+    if (source.id != r1.id) {
+      if (source.width != r1.width) dense(source, r1.width);
+      after_s0 = Tensor{next_id++, r1.width};
+    }
+  }
+  const Tensor r2 = a[3] == 0 ? lstm(after_s0, 3) : after_s0;
+  Tensor after_s1 = r2;
+  if (a[4] > 0) {
+    const Tensor sources[] = {after_s0, r0, input};
+    const Tensor source = sources[a[4] - 1];
+    if (source.id != r2.id) after_s1 = Tensor{next_id++, r2.width + source.width};
+  }
+  if (horizon == kSteps) dense(after_s1, kTargets);
+  else dense(Tensor{next_id++, kSteps * after_s1.width}, horizon * kTargets);
+  return parameters;
+}
+
+const PlannedNode* find_planned(const GraphPlan& plan, const std::string& name) {
+  for (const auto& n : plan.nodes)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(NasRecurrent, OperationsParseRoundTripAndRejectBadUnits) {
+  EXPECT_EQ(Operation::parse("lstm:16"), Operation::lstm(16));
+  EXPECT_EQ(Operation::parse("gru:8"), Operation::gru(8));
+  EXPECT_TRUE(Operation::lstm(2).recurrent());
+  EXPECT_FALSE(Operation::dense(2).recurrent());
+  for (const char* text : {"lstm:16", "gru:1"}) EXPECT_EQ(Operation::parse(text).to_string(), text);
+  for (const char* text : {"lstm", "gru", "lstm:0", "gru:-1", "lstm:4:relu", "gru:x", "rnn:4"}) {
+    const std::string message = error_of([&] { Operation::parse(text); });
+    EXPECT_THAT(message, HasSubstr("operation '" + std::string(text) + "'")) << text;
+    EXPECT_THAT(message, HasSubstr("lstm:<units>, gru:<units>")) << text;
+  }
+  EXPECT_THAT(error_of([] { Operation::lstm(0).validate(); }), HasSubstr("units must be in [1, "));
+  ArchitectureSpace space(0, 0);
+  EXPECT_THAT(error_of([&] { space.variable("v", {Operation::identity(), Operation::gru(0)}); }),
+              HasSubstr("variable node 'v': candidate 1: operation 'gru:0'"));
+}
+
+TEST(NasRecurrent, EveryArchitectureBuildsAValidGraphForBothHeads) {
+  for (int horizon : {kSteps, 2}) {
+    SCOPED_TRACE("horizon " + std::to_string(horizon));
+    const ArchitectureSpace space = small_rnn_space(horizon);
+    EXPECT_TRUE(space.is_sequence());
+    EXPECT_TRUE(space.recurrent());
+    EXPECT_EQ(space.inputs(), kSteps * kFeatures);
+    EXPECT_EQ(space.outputs(), horizon * kTargets);
+    EXPECT_EQ(space.choices(), (std::vector<int>{3, 3, 3, 2, 4}));
+    std::set<long> distinct_counts;
+    for (const auto& a : enumerate(space)) {
+      SCOPED_TRACE(::testing::PrintToString(a));
+      const GraphSpec g = space.build(a);
+      const GraphPlan plan = plan_graph(g);
+      EXPECT_EQ(plan.input_steps, kSteps);
+      EXPECT_EQ(plan.input_width, space.inputs());
+      EXPECT_EQ(plan.output_width, space.outputs());
+      EXPECT_EQ(plan.parameter_count, expected_rnn_parameters(a, horizon));
+      EXPECT_EQ(space.parameter_count(a), plan.parameter_count);
+      distinct_counts.insert(plan.parameter_count);
+      for (const auto& n : g.nodes) {
+        if (is_recurrent(n.kind)) EXPECT_TRUE(n.return_sequences) << n.name;
+        if (n.name.rfind("head", 0) != 0 && n.name != "output") {
+          // Every layer and merge before the head keeps the sequence.
+          const PlannedNode* p = find_planned(plan, n.name);
+          ASSERT_NE(p, nullptr);
+          EXPECT_TRUE(p->sequence) << n.name;
+          EXPECT_EQ(p->steps, kSteps) << n.name;
+        }
+      }
+      const PlannedNode* head = find_planned(plan, "head");
+      ASSERT_NE(head, nullptr);
+      EXPECT_EQ(head->kind, NodeKind::Dense);
+      EXPECT_EQ(find_node(g, "head/flatten") != nullptr, horizon != kSteps);
+    }
+    EXPECT_GT(distinct_counts.size(), 40u);
+  }
+}
+
+TEST(NasRecurrent, HeadIsPerStepWhenStepsEqualHorizonAndFlattensOtherwise) {
+  // r0 = lstm 4, r1 = identity, r2 = identity: the head reads r0's sequence.
+  const std::vector<int> a = {1, 0, 0, 1, 0};
+  const ArchitectureSpace seq2seq = small_rnn_space(kSteps);
+  const GraphSpec g = seq2seq.build(a);
+  const NodeSpec* head = find_node(g, "head");
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(head->units, kTargets);
+  EXPECT_EQ(head->inputs, std::vector<std::string>{"r0"});
+  EXPECT_EQ(find_node(g, "output")->inputs, std::vector<std::string>{"head"});
+  const GraphPlan plan = plan_graph(g);
+  const PlannedNode* planned_head = find_planned(plan, "head");
+  EXPECT_EQ(planned_head->steps, kSteps);
+  EXPECT_EQ(planned_head->width, kTargets);
+  // lstm 3 -> 4: 4 * (12 + 16 + 4) = 128; head 4 -> 2 on every step: 10.
+  EXPECT_EQ(seq2seq.parameter_count(a), 128 + 10);
+  EXPECT_THAT(seq2seq.summary(a), HasSubstr("input: 4 steps of width 3"));
+  EXPECT_THAT(seq2seq.summary(a), HasSubstr("r0: lstm 4 -> width 4"));
+  EXPECT_THAT(seq2seq.summary(a), HasSubstr("head: dense 2 identity on every step -> 4 steps of width 2"));
+
+  const ArchitectureSpace forecast = small_rnn_space(3);  // 4 steps in, 3 steps of 2 targets out
+  const GraphSpec f = forecast.build(a);
+  const NodeSpec* flatten = find_node(f, "head/flatten");
+  ASSERT_NE(flatten, nullptr);
+  EXPECT_EQ(flatten->kind, NodeKind::Flatten);
+  EXPECT_EQ(flatten->inputs, std::vector<std::string>{"r0"});
+  EXPECT_EQ(find_node(f, "head")->inputs, std::vector<std::string>{"head/flatten"});
+  EXPECT_EQ(find_node(f, "head")->units, 3 * kTargets);
+  const GraphPlan fplan = plan_graph(f);
+  EXPECT_FALSE(find_planned(fplan, "head")->sequence);
+  EXPECT_EQ(fplan.output_width, 3 * kTargets);
+  // lstm 128; head on 4 x 4 = 16 values -> 6: 102.
+  EXPECT_EQ(forecast.parameter_count(a), 128 + 16 * 6 + 6);
+  EXPECT_THAT(forecast.summary(a), HasSubstr("head/flatten: 4 steps of width 4 -> width 16"));
+  EXPECT_THAT(forecast.summary(a), HasSubstr("head: dense 6 identity -> 3 steps of width 2"));
+}
+
+TEST(NasRecurrent, HandCountedGruAndTimeDistributedDense) {
+  const ArchitectureSpace space = small_rnn_space(kSteps);
+  // r0 gru 3 -> 6: 3 * (18 + 36 + 6) + 6 = 186; r1 dense 6 -> 5 on every step: 35; r2 lstm 5 -> 3:
+  // 4 * (15 + 9 + 3) = 108; head 3 -> 2: 8.
+  EXPECT_EQ(space.parameter_count({2, 2, 0, 0, 0}), 186 + 35 + 108 + 8);
+  const GraphPlan plan = plan_graph(space.build({2, 2, 0, 0, 0}));
+  const PlannedNode* dense = find_planned(plan, "r1");
+  EXPECT_EQ(dense->kind, NodeKind::Dense);
+  EXPECT_EQ(dense->steps, kSteps);
+  EXPECT_EQ(dense->in_width, 6);
+  EXPECT_EQ(find_planned(plan, "r0")->kind, NodeKind::Gru);
+  EXPECT_EQ(find_planned(plan, "r2")->kind, NodeKind::Lstm);
+}
+
+TEST(NasRecurrent, SkipsMergeSequencesByAddAndConcatAcrossWidths) {
+  const ArchitectureSpace space = small_rnn_space(kSteps);
+  // s0 = 2 adds the 3-wide input to r1's 4-wide gru through a time-distributed projection 3 -> 4.
+  const GraphSpec added = space.build({1, 1, 2, 1, 0});
+  const NodeSpec* projection = find_node(added, "s0/projection");
+  ASSERT_NE(projection, nullptr);
+  EXPECT_EQ(projection->kind, NodeKind::Dense);
+  EXPECT_EQ(projection->units, 4);
+  EXPECT_EQ(projection->inputs, std::vector<std::string>{"input"});
+  EXPECT_EQ(find_node(added, "s0")->kind, NodeKind::Add);
+  EXPECT_EQ(find_node(added, "s0")->inputs, (std::vector<std::string>{"r1", "s0/projection"}));
+  const GraphPlan added_plan = plan_graph(added);
+  EXPECT_EQ(find_planned(added_plan, "s0/projection")->steps, kSteps);
+  EXPECT_EQ(find_planned(added_plan, "s0")->width, 4);
+  EXPECT_EQ(find_planned(added_plan, "s0")->steps, kSteps);
+  // s0 = 1 adds r0 (lstm 4, as wide as r1): no projection.
+  EXPECT_EQ(find_node(space.build({1, 1, 1, 1, 0}), "s0/projection"), nullptr);
+  // s1 = 3 concats the 3-wide input to r2's 3-wide lstm; s1 = 2 concats r0's 6-wide gru.
+  const GraphPlan concat_input = plan_graph(space.build({1, 1, 0, 0, 3}));
+  EXPECT_EQ(find_planned(concat_input, "s1")->kind, NodeKind::Concat);
+  EXPECT_EQ(find_planned(concat_input, "s1")->width, 3 + 3);
+  EXPECT_EQ(find_planned(concat_input, "s1")->steps, kSteps);
+  const GraphSpec concat_gru = space.build({2, 1, 0, 0, 2});
+  EXPECT_EQ(find_node(concat_gru, "s1")->inputs, (std::vector<std::string>{"r2", "r0"}));
+  EXPECT_EQ(find_planned(plan_graph(concat_gru), "s1")->width, 3 + 6);
+  EXPECT_THAT(space.summary({2, 1, 0, 0, 2}), HasSubstr("s1: concat r0 -> width 9"));
+  // The flattening head reads the merged sequence: 4 steps x 9.
+  EXPECT_EQ(plan_graph(small_rnn_space(1).build({2, 1, 0, 0, 2})).nodes.size(),
+            plan_graph(concat_gru).nodes.size() + 1);
+  EXPECT_THAT(small_rnn_space(1).summary({2, 1, 0, 0, 2}), HasSubstr("head/flatten: 4 steps of width 9 -> width 36"));
+}
+
+TEST(NasRecurrent, IdentityOnlyArchitectureIsTheHeadAlone) {
+  const std::vector<int> a = {0, 0, 1, 1, 2};  // skips reach only the input, the current tensor
+  const GraphSpec g = small_rnn_space(kSteps).build(a);
+  ASSERT_EQ(g.nodes.size(), 3u);  // input, head, output
+  EXPECT_EQ(g.nodes[0].kind, NodeKind::Input);
+  EXPECT_EQ(g.nodes[0].steps, kSteps);
+  EXPECT_EQ(g.nodes[0].units, kFeatures);
+  EXPECT_EQ(small_rnn_space(kSteps).parameter_count(a), kFeatures * kTargets + kTargets);
+  const GraphSpec flat = small_rnn_space(2).build(a);
+  EXPECT_EQ(flat.nodes.size(), 4u);  // input, head/flatten, head, output
+  EXPECT_EQ(small_rnn_space(2).parameter_count(a), (kSteps * kFeatures) * (2 * kTargets) + 2 * kTargets);
+}
+
+TEST(NasRecurrent, RecurrentLayersNeedASequenceSpaceAndTheErrorNamesTheNode) {
+  ArchitectureSpace plain(5, 2);
+  plain.variable("v0", {Operation::identity(), Operation::dense(4)});
+  plain.variable("r0", {Operation::identity(), Operation::lstm(4)});
+  EXPECT_FALSE(plain.is_sequence());
+  EXPECT_TRUE(plain.recurrent());
+  const std::string build = error_of([&] { plain.build({0, 0}); });
+  EXPECT_THAT(build, HasSubstr("variable node 'r0' offers 'lstm:4', a recurrent layer"));
+  EXPECT_THAT(build, HasSubstr("needs a sequence input"));
+  EXPECT_THAT(error_of([&] { plain.parameter_count({1, 1}); }), HasSubstr("variable node 'r0'"));
+  EXPECT_THAT(error_of([&] { plain.summary({1, 1}); }), HasSubstr("variable node 'r0'"));
+  ArchitectureSpace later(0, 0);
+  later.constant("c0", Operation::gru(4));
+  EXPECT_THAT(error_of([&] { later.set_io(5, 2); }), HasSubstr("constant node 'c0' offers 'gru:4', a recurrent layer"));
+  EXPECT_EQ(later.inputs(), 0);  // unchanged by the failed call
+  // The same space as a sequence space builds.
+  plain.set_sequence_io(3, 5, 3, 2);
+  EXPECT_NO_THROW(plan_graph(plain.build({1, 1})));
+
+  // A dense-only space can switch between the two.
+  ArchitectureSpace dense = dense_skip_space(6, 2, 2, {4}, {Activation::Relu}, 2);
+  dense.set_sequence_io(3, 2, 3, 1);
+  EXPECT_TRUE(dense.is_sequence());
+  EXPECT_EQ(dense.inputs(), 6);
+  EXPECT_EQ(dense.outputs(), 3);
+  const GraphPlan seq = plan_graph(dense.build({1, 1, 1, 2}));
+  EXPECT_EQ(seq.input_steps, 3);
+  EXPECT_EQ(seq.output_width, 3);
+  // layer_0 2 -> 4 on every step (12), skip_0's projection 2 -> 4 (12), layer_1 4 -> 4 (20), skip_1
+  // projects the input again (12), head 4 -> 1 (5).
+  EXPECT_EQ(seq.parameter_count, 12 + 12 + 20 + 12 + 5);
+  dense.set_io(6, 2);
+  EXPECT_FALSE(dense.is_sequence());
+  EXPECT_EQ(plan_graph(dense.build({1, 1, 1, 2})).input_steps, 0);
+
+  EXPECT_THAT(error_of([&] { dense.set_sequence_io(0, 2, 3, 1); }), HasSubstr("must be positive"));
+  EXPECT_THAT(error_of([&] { dense.set_sequence_io(3, 2, 3, -1); }), HasSubstr("must be positive"));
+  EXPECT_THAT(error_of([&] { dense.set_sequence_io(1 << 12, 1 << 12, 1, 1); }), HasSubstr("values per sample"));
+}
+
+TEST(NasRecurrent, JsonSpaceMatchesTheCppSpaceAndTakesSequenceIoLater) {
+  const ArchitectureSpace cpp = small_rnn_space(2);
+  ArchitectureSpace json = ArchitectureSpace::from_json(kSmallRnnSpaceJson, "nas.json", "architecture");
+  EXPECT_TRUE(json.recurrent());
+  EXPECT_EQ(json.inputs(), 0);
+  EXPECT_THAT(error_of([&] { json.build({0, 0, 0, 0, 0}); }), HasSubstr("inputs and outputs are not set"));
+  json.set_sequence_io(kSteps, kFeatures, 2, kTargets);
+  EXPECT_EQ(json.choices(), cpp.choices());
+  EXPECT_EQ(json.dimension_names(), cpp.dimension_names());
+  for (const auto& a : enumerate(cpp)) EXPECT_EQ(json.summary(a), cpp.summary(a));
+}
+
+TEST(NasRecurrent, StackedRnnPresetFromJsonMatchesTheFunction) {
+  ArchitectureSpace json = ArchitectureSpace::from_json(
+      R"({"preset": "stacked_rnn", "blocks": 3, "cells": ["lstm", "gru"], "units": [16, 32, 64], "anchors": 2,
+          "merge": "add"})",
+      "nas.json");
+  EXPECT_EQ(json.inputs(), 0);
+  json.set_sequence_io(8, 3, 8, 1);
+  const ArchitectureSpace cpp = stacked_rnn_space(8, 3, 8, 1, 3, {OpKind::Lstm, OpKind::Gru}, {16, 32, 64}, 2);
+  // identity + 2 cells x 3 widths; skips reach 1, then 2 anchors.
+  EXPECT_EQ(json.choices(), (std::vector<int>{7, 2, 7, 3, 7, 3}));
+  EXPECT_EQ(json.choices(), cpp.choices());
+  EXPECT_EQ(json.dimension_names(),
+            (std::vector<std::string>{"layer_0", "skip_0", "layer_1", "skip_1", "layer_2", "skip_2"}));
+  std::mt19937_64 rng(23);
+  for (int i = 0; i < 20; ++i) {
+    const auto a = random_architecture(cpp, rng);
+    EXPECT_EQ(json.summary(a), cpp.summary(a));
+  }
+  // Candidates in order: identity, lstm 16/32/64, gru 16/32/64.
+  const GraphSpec g = cpp.build({1, 0, 6, 1, 0, 2});
+  EXPECT_EQ(find_node(g, "layer_0")->kind, NodeKind::Lstm);
+  EXPECT_EQ(find_node(g, "layer_0")->units, 16);
+  EXPECT_EQ(find_node(g, "layer_1")->kind, NodeKind::Gru);
+  EXPECT_EQ(find_node(g, "layer_1")->units, 64);
+  EXPECT_EQ(find_node(g, "skip_1")->kind, NodeKind::Add);
+  EXPECT_EQ(find_node(g, "skip_1")->inputs, (std::vector<std::string>{"layer_1", "skip_1/projection"}));
+  EXPECT_EQ(find_node(g, "skip_1/projection")->inputs, std::vector<std::string>{"layer_0"});
+  // layer_2 identity, skip_2 = 2 reaches layer_0 through the same projection widths 16 -> 64.
+  EXPECT_EQ(find_node(g, "skip_2")->inputs, (std::vector<std::string>{"skip_1", "skip_2/projection"}));
+  // lstm 3 -> 16: 4 * (48 + 256 + 16) = 1280; gru 16 -> 64: 3 * (1024 + 4096 + 64) + 64 = 15616;
+  // two projections 16 -> 64: 2 * 1088; head 64 -> 1 on every step: 65.
+  EXPECT_EQ(cpp.parameter_count({1, 0, 6, 1, 0, 2}), 1280 + 15616 + 2 * 1088 + 65);
+
+  // Defaults, concat merges and one cell kind.
+  EXPECT_EQ(ArchitectureSpace::from_json(R"({"preset": "stacked_rnn"})", "nas.json").choices(), cpp.choices());
+  ArchitectureSpace concat = ArchitectureSpace::from_json(
+      R"({"preset": "stacked_rnn", "blocks": 2, "cells": ["gru"], "units": [8], "anchors": 1, "merge": "concat"})",
+      "nas.json");
+  EXPECT_EQ(concat.choices(), (std::vector<int>{2, 2, 2, 2}));
+  concat.set_sequence_io(5, 2, 1, 1);
+  const GraphSpec c = concat.build({1, 1, 1, 1});
+  EXPECT_EQ(find_node(c, "skip_0")->kind, NodeKind::Concat);
+  EXPECT_EQ(find_node(c, "skip_0")->inputs, (std::vector<std::string>{"layer_0", "input"}));
+  EXPECT_EQ(find_node(c, "skip_1")->inputs, (std::vector<std::string>{"layer_1", "skip_0"}));
+  const GraphPlan cp = plan_graph(c);
+  EXPECT_EQ(find_planned(cp, "skip_1")->width, 8 + 8 + 2);
+  EXPECT_EQ(cp.output_width, 1);
+  EXPECT_EQ(stacked_rnn_space(5, 2, 1, 1, 2, {OpKind::Gru}, {8}, 1, Merge::Concat).summary({1, 1, 1, 1}),
+            concat.summary({1, 1, 1, 1}));
+
+  EXPECT_THROW(stacked_rnn_space(8, 3, 8, 1, 0), Error);
+  EXPECT_THROW(stacked_rnn_space(8, 3, 8, 1, 2, {}), Error);
+  EXPECT_THROW(stacked_rnn_space(8, 3, 8, 1, 2, {OpKind::Lstm}, {}), Error);
+  EXPECT_THAT(error_of([] { stacked_rnn_space(8, 3, 8, 1, 2, {OpKind::Dense}); }), HasSubstr("cells must be lstm or gru"));
+  EXPECT_THROW(stacked_rnn_space(0, 3, 8, 1), Error);
+}
+
+TEST(NasRecurrent, JsonErrorsNameTheKey) {
+  auto error = [](const std::string& text) {
+    return error_of([&] { ArchitectureSpace::from_json(text, "job.json", "architecture"); });
+  };
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "cells": ["lstm", "rnn"]})"),
+              HasSubstr("job.json: key 'architecture.cells[1]': unknown cell 'rnn'"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "cells": ["lstm", "rnn"]})"), HasSubstr("(valid: lstm, gru)"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "cells": "lstm"})"), HasSubstr("key 'architecture.cells'"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "units": [0, 8]})"),
+              HasSubstr("key 'architecture.units[0]' must be an integer"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "widths": [8]})"),
+              HasSubstr("key 'architecture.widths' is not a known key"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "cell": ["gru"]})"),
+              HasSubstr("key 'architecture.cell' is not a known key (did you mean 'cells'?)"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "merge": "mul"})"),
+              HasSubstr("key 'architecture.merge': unknown merge 'mul'"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "blocks": 0})"), HasSubstr("key 'architecture.blocks'"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "units": [8, 8]})"), HasSubstr("key 'architecture.preset'"));
+  // The dense presets take no cells.
+  EXPECT_THAT(error(R"({"preset": "dense_skip", "cells": ["lstm"]})"),
+              HasSubstr("key 'architecture.cells' is not a known key"));
+  EXPECT_THAT(error(R"({"nodes": [{"name": "r", "type": "variable", "ops": ["identity", "lstm:0"]}]})"),
+              HasSubstr("key 'architecture.nodes[0].ops[1]': operation 'lstm:0'"));
+  // Plain widths with recurrent layers: the error names the key and the node.
+  const std::string io = error(R"({"preset": "stacked_rnn", "inputs": 4, "outputs": 1})");
+  EXPECT_THAT(io, HasSubstr("job.json: key 'architecture.inputs': variable node 'layer_0' offers 'lstm:16', a recurrent layer"));
+  EXPECT_THAT(io, HasSubstr("sequence"));
+  EXPECT_THAT(error(R"({"outputs": 1, "nodes": [{"name": "c", "type": "constant", "op": "gru:4"}]})"),
+              HasSubstr("key 'architecture.outputs': constant node 'c' offers 'gru:4'"));
+}
+
+TEST(NasRecurrent, RandomStackedRnnArchitecturesAllBuildAndRoundTripThroughTheSearchSpace) {
+  const std::vector<ArchitectureSpace> spaces = {stacked_rnn_space(6, 2, 6, 1),
+                                                 stacked_rnn_space(5, 3, 2, 2, 4, {OpKind::Gru}, {8, 24}, 3, Merge::Concat)};
+  std::mt19937_64 rng(29);
+  for (const auto& space : spaces) {
+    const search::Space params = space.search_space();
+    EXPECT_EQ(params.size(), size_t(space.dimensions()));
+    for (int i = 0; i < 100; ++i) {
+      const auto a = random_architecture(space, rng);
+      const GraphPlan plan = plan_graph(space.build(a));
+      EXPECT_EQ(plan.input_width, space.inputs());
+      EXPECT_EQ(plan.input_steps, space.steps());
+      EXPECT_EQ(plan.output_width, space.outputs());
+      EXPECT_EQ(space.parameter_count(a), plan.parameter_count);
+      std::map<std::string, search::Value> values;
+      for (int d = 0; d < space.dimensions(); ++d)
+        values[ArchitectureSpace::parameter_name(space.dimension_names()[d])] = double(a[d]);
+      EXPECT_EQ(space.architecture_of(params.make(values)), a);
+    }
+  }
+}
+
+TEST(NasRecurrent, ArchitecturesRunForwardInANetworkStepMajorAndCausal) {
+  // r0 lstm 4, r1 gru 4, s0 adds the input through a projection, r2 lstm 3, s1 concats r0's output.
+  const std::vector<int> a = {1, 1, 2, 0, 2};
+  const int rows = 5;
+  std::vector<float> x(size_t(rows) * kSteps * kFeatures);
+  std::mt19937_64 rng(31);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (float& v : x) v = u(rng);
+  for (int horizon : {kSteps, 2}) {
+    SCOPED_TRACE("horizon " + std::to_string(horizon));
+    const ArchitectureSpace space = small_rnn_space(horizon);
+    Network<float> net(space.build(a), 13);
+    EXPECT_EQ(net.parameter_count(), expected_rnn_parameters(a, horizon));
+    EXPECT_EQ(net.input_width(), kSteps * kFeatures);
+    EXPECT_EQ(net.output_width(), horizon * kTargets);
+    const std::vector<float> y = net.predict(x.data(), rows);
+    ASSERT_EQ(y.size(), size_t(rows) * horizon * kTargets);
+    for (float v : y) EXPECT_TRUE(std::isfinite(v));
+    // Changing the last input step of the first sample: with the per-step head (every layer runs
+    // forward in time) only that sample's last output step moves; the flattening head sees it all.
+    std::vector<float> x2 = x;
+    for (int f = 0; f < kFeatures; ++f) x2[size_t(kSteps - 1) * kFeatures + f] += 0.5f;
+    const std::vector<float> y2 = net.predict(x2.data(), rows);
+    const size_t per_sample = size_t(horizon) * kTargets;
+    for (size_t k = 0; k < y.size(); ++k) {
+      const bool first_sample = k < per_sample;
+      const bool last_step = k % per_sample >= per_sample - kTargets;
+      if (!first_sample || (horizon == kSteps && !last_step)) EXPECT_EQ(y[k], y2[k]) << k;
+    }
+    bool moved = false;
+    for (size_t k = per_sample - kTargets; k < per_sample; ++k) moved = moved || y[k] != y2[k];
+    EXPECT_TRUE(moved);
   }
 }

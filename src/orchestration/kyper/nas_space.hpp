@@ -4,6 +4,13 @@
 // skip nodes may merge the running tensor with an earlier anchor (an earlier layer's output, after
 // any merge that followed it, as in DeepHyper). Each variable and skip node is one dimension, so
 // every search algorithm sees the space as integers in [0, choices - 1].
+//
+// A sequence space (set_sequence_io) reads `steps` time steps of `features_per_step` values per
+// sample and predicts `horizon` steps of `targets_per_step` values: its layers act on every step
+// (dense, dropout, activation and skip merges are time-distributed), lstm/gru layers return their
+// whole sequence so they stack and skip-connect like dense ones (as in Maulik et al., "Recurrent
+// Neural Network Architecture Search for Geophysical Emulation", SC20), and the head maps the final
+// sequence to horizon x targets_per_step values per sample, step-major.
 #pragma once
 
 #include <string>
@@ -15,13 +22,14 @@
 
 namespace kyper::nas {
 
-enum class OpKind { Identity, Dense, Dropout, Activation };
+enum class OpKind { Identity, Dense, Dropout, Activation, Lstm, Gru };
 
 // One candidate layer. Text forms: "identity", "dense:32" (no activation), "dense:32:relu",
-// "dropout:0.1", "activation:tanh".
+// "dropout:0.1", "activation:tanh", "lstm:32", "gru:32" (recurrent layers returning every step's
+// state; only in a sequence space).
 struct Operation {
   OpKind kind = OpKind::Identity;
-  int units = 0;                                 // Dense
+  int units = 0;                                 // Dense, Lstm, Gru
   Activation activation = Activation::Identity;  // Dense, Activation
   double rate = 0;                               // Dropout
 
@@ -29,6 +37,9 @@ struct Operation {
   static Operation dense(int units, Activation activation = Activation::Identity);
   static Operation dropout(double rate);
   static Operation activation_layer(Activation activation);
+  static Operation lstm(int units);
+  static Operation gru(int units);
+  bool recurrent() const { return kind == OpKind::Lstm || kind == OpKind::Gru; }
 
   // Throws kyper::Error naming `text` and listing the valid forms.
   static Operation parse(const std::string& text);
@@ -57,8 +68,8 @@ Merge parse_merge(const std::string& name);  // "add" or "concat"
 // count depends only on the node order, never on other choices: the space is a plain box of integers.
 class ArchitectureSpace {
  public:
-  // inputs/outputs may be 0 while unknown (a JSON space takes them from the dataset): set_io()
-  // before build(). max_choices bounds the choices of every node, so a typo cannot explode the space.
+  // inputs/outputs may be 0 while unknown (a JSON space takes them from the dataset): set_io() or
+  // set_sequence_io() before build(). max_choices bounds the choices of every node, so a typo cannot explode the space.
   ArchitectureSpace(int inputs, int outputs, Activation output_activation = Activation::Identity,
                     int max_choices = 64);
 
@@ -69,7 +80,22 @@ class ArchitectureSpace {
   ArchitectureSpace& mirror(const std::string& name, const std::string& of);  // an earlier variable node
   ArchitectureSpace& skip(const std::string& name, int anchors, Merge merge = Merge::Add);
 
+  // A plain space: `inputs` features in, `outputs` values out. Throws naming the first node that
+  // offers a recurrent operation (recurrent layers need a sequence space).
   void set_io(int inputs, int outputs);
+  // A sequence space (see the top of this file): inputs() becomes steps * features_per_step and
+  // outputs() horizon * targets_per_step, the values per sample of the graph's input and output.
+  // The head: with steps == horizon a time-distributed dense "head" of targets_per_step units on
+  // the final sequence (sequence to sequence); otherwise "head/flatten" (the steps side by side)
+  // then a dense "head" of horizon * targets_per_step units.
+  void set_sequence_io(int steps, int features_per_step, int horizon, int targets_per_step);
+  bool is_sequence() const { return steps_ > 0; }
+  int steps() const { return steps_; }                        // 0 for a plain space
+  int features_per_step() const { return features_per_step_; }  // 0 for a plain space
+  int horizon() const { return horizon_; }                    // 0 for a plain space
+  int targets_per_step() const { return targets_per_step_; }  // 0 for a plain space
+  // Whether some node offers an lstm or gru operation (the space then needs set_sequence_io).
+  bool recurrent() const;
   void set_output_activation(Activation activation) { output_activation_ = activation; }
   int inputs() const { return inputs_; }
   int outputs() const { return outputs_; }
@@ -83,9 +109,10 @@ class ArchitectureSpace {
   double size() const;  // number of architectures: the product of choices()
 
   // The model graph of an architecture: input -> nodes -> dense head (outputs, output
-  // activation) -> output. Graph nodes take the space nodes' names; a skip's merge node is named
-  // after the skip and its projection "<skip>/projection". Throws naming the node whose entry is
-  // out of range, or the expected length.
+  // activation) -> output; a sequence space starts from a sequence input and ends with the head of
+  // set_sequence_io. Graph nodes take the space nodes' names; a skip's merge node is named after
+  // the skip and its projection "<skip>/projection". Throws naming the node whose entry is out of
+  // range, or the expected length, or the recurrent node of a space that is not a sequence space.
   GraphSpec build(const std::vector<int>& architecture) const;
   long parameter_count(const std::vector<int>& architecture) const;
   // One line per node: the layer and its width, each skip's source and merge, then the parameter count.
@@ -103,8 +130,11 @@ class ArchitectureSpace {
   //  "output_activation": "identity", "max_choices": 64}
   // or a preset: {"preset": "dense_skip", "blocks": 3, "units": [16, 32], "activations": ["relu"],
   //  "anchors": 2, "dropout": [0.0, 0.1]}, {"preset": "residual_mlp", "blocks": 3, "widths": [32, 64],
-  //  "activations": ["relu"], "anchors": 2}; preset keys left out take the functions' defaults
-  //  below. Optional "inputs"/"outputs" override set_io().
+  //  "activations": ["relu"], "anchors": 2}, {"preset": "stacked_rnn", "blocks": 3, "cells": ["lstm",
+  //  "gru"], "units": [16, 32, 64], "anchors": 2, "merge": "add"}; preset keys left out take the
+  //  functions' defaults below. Optional "inputs"/"outputs" override set_io() (a plain space only:
+  //  with a recurrent node they are an error naming it; a sequence space takes its widths from
+  //  set_sequence_io).
   // Errors read "<where>: key '<key_prefix>.nodes[2].ops[1]' ...".
   // Every key path the JSON form accepts ("nodes[].ops", "blocks", ...), for the key reference.
   static std::vector<std::string> json_keys();
@@ -133,7 +163,12 @@ class ArchitectureSpace {
   void check_architecture(const std::vector<int>& architecture) const;
   Built realize(const std::vector<int>& architecture) const;
 
+  // The first node offering a recurrent operation as "<type> node '<name>' offers '<op>'", or "".
+  std::string first_recurrent() const;
+  void require_sequence_for_recurrent(const char* context) const;
+
   int inputs_ = 0, outputs_ = 0;
+  int steps_ = 0, features_per_step_ = 0, horizon_ = 0, targets_per_step_ = 0;  // sequence space
   Activation output_activation_ = Activation::Identity;
   int max_choices_ = 64;
   std::vector<Node> nodes_;
@@ -167,5 +202,16 @@ ArchitectureSpace residual_mlp_space(int inputs, int outputs, int blocks = 3,
                                      const std::vector<Activation>& activations = {Activation::Relu,
                                                                                    Activation::Tanh},
                                      int anchors = 2);
+
+// Like DeepHyper's stacked-LSTM space and the recurrent space of Maulik et al. (SC20): per block a
+// variable node "layer_<i>" (identity, or a recurrent layer of every cell kind x unit count, each
+// returning its whole sequence) and a skip node "skip_<i>" that may merge one of the `anchors` most
+// recent earlier block outputs (after their own merges) by `merge`: add (through a time-distributed
+// dense projection when widths differ) or concat. A sequence space (see set_sequence_io); `cells`
+// holds OpKind::Lstm and/or OpKind::Gru.
+ArchitectureSpace stacked_rnn_space(int steps, int features_per_step, int horizon, int targets_per_step,
+                                    int blocks = 3, const std::vector<OpKind>& cells = {OpKind::Lstm, OpKind::Gru},
+                                    const std::vector<int>& units = {16, 32, 64}, int anchors = 2,
+                                    Merge merge = Merge::Add);
 
 }  // namespace kyper::nas

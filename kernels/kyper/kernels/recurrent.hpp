@@ -24,6 +24,22 @@ namespace kyper::kernels {
 
 enum class Cell : int { Lstm = 0, Gru };
 
+// tanh through one exp: the cells evaluate it 2-3 times per unit and step, and the host libm's tanhf
+// (via expm1f) cost a third of an LSTM's training step. Odd series near 0, where (1 - e) / (1 + e)
+// would cancel; relative error a few ulp in float, below 1e-11 in double.
+template <class Scalar>
+KOKKOS_INLINE_FUNCTION Scalar cell_tanh(Scalar z) {
+  const Scalar a = z < Scalar(0) ? -z : z;
+  if (a < Scalar(0.125)) {
+    const Scalar z2 = z * z;
+    return z * (Scalar(1) +
+                z2 * (Scalar(-1.0 / 3) + z2 * (Scalar(2.0 / 15) + z2 * (Scalar(-17.0 / 315) + z2 * Scalar(62.0 / 2835)))));
+  }
+  const Scalar e = kmath::exp(Scalar(-2) * a);
+  const Scalar t = (Scalar(1) - e) / (Scalar(1) + e);
+  return z < Scalar(0) ? -t : t;
+}
+
 KOKKOS_INLINE_FUNCTION constexpr int cell_gates(Cell cell) { return cell == Cell::Lstm ? 4 : 3; }
 
 // Where a cell keeps what backpropagation needs: pointers into one caller-owned flat buffer sized
@@ -36,6 +52,7 @@ struct RecurrentWorkspace {
   Scalar* input_gates = nullptr;   // steps*rows x gates*units: x W + b
   Scalar* gates = nullptr;         // steps*rows x gates*units: gate activations
   Scalar* reset_product = nullptr; // GRU: steps*rows x units, U_n h + b_hn
+  Scalar* cell_tanh = nullptr;     // LSTM: steps*rows x units, tanh(c(t)) (kept for backward)
   Scalar* h = nullptr;             // (steps+1)*rows x units; slot 0 is the initial state
   Scalar* c = nullptr;             // LSTM: (steps+1)*rows x units; slot 0 is the initial cell state
   Scalar* d_input_gates = nullptr; // steps*rows x gates*units: dL/d(x W + b)
@@ -56,7 +73,7 @@ inline long recurrent_workspace_size(Cell cell, int steps, int rows, int in, int
   long size = 0;
   size += sr * in + pad;                          // x
   size += 2 * (sr * g + pad);                     // input_gates, gates
-  size += lstm ? 0 : sr * units + pad;            // reset_product
+  size += sr * units + pad;                       // reset_product (GRU) or cell_tanh (LSTM)
   size += (sr + rows) * units + pad;              // h
   size += lstm ? (sr + rows) * units + pad : 0;   // c
   size += sr * g + pad;                           // d_input_gates
@@ -82,7 +99,7 @@ RecurrentWorkspace<Scalar> bind_recurrent_workspace(Cell cell, int steps, int ro
   w.x = take(sr * in);
   w.input_gates = take(sr * g);
   w.gates = take(sr * g);
-  if (!lstm) w.reset_product = take(sr * units);
+  (lstm ? w.cell_tanh : w.reset_product) = take(sr * units);
   w.h = take((sr + rows) * units);
   if (lstm) w.c = take((sr + rows) * units);
   w.d_input_gates = take(sr * g);
@@ -109,18 +126,19 @@ struct CellMath;
 
 template <class Scalar>
 struct CellMath<Scalar, Cell::Lstm> {
-  // pre: the 4 pre-activations (x W + b + h U). Writes the 4 activations, c(t), h(t).
-  KOKKOS_INLINE_FUNCTION static void forward(const Scalar* pre, Scalar c_prev, Scalar* gate, Scalar& c, Scalar& h) {
-    const Scalar i = sigmoid(pre[0]), f = sigmoid(pre[1]), g = kmath::tanh(pre[2]), o = sigmoid(pre[3]);
+  // pre: the 4 pre-activations (x W + b + h U). Writes the 4 activations, c(t), tanh(c(t)), h(t).
+  KOKKOS_INLINE_FUNCTION static void forward(const Scalar* pre, Scalar c_prev, Scalar* gate, Scalar& c, Scalar& tc,
+                                             Scalar& h) {
+    const Scalar i = sigmoid(pre[0]), f = sigmoid(pre[1]), g = cell_tanh(pre[2]), o = sigmoid(pre[3]);
     gate[0] = i, gate[1] = f, gate[2] = g, gate[3] = o;
     c = f * c_prev + i * g;
-    h = o * kmath::tanh(c);
+    tc = cell_tanh(c);
+    h = o * tc;
   }
   // dh: dL/dh(t); dc: dL/dc(t) from step t+1, replaced by dL/dc(t-1). Writes dL/d(pre) to d_pre.
-  KOKKOS_INLINE_FUNCTION static void backward(const Scalar* gate, Scalar c, Scalar c_prev, Scalar dh, Scalar& dc,
+  KOKKOS_INLINE_FUNCTION static void backward(const Scalar* gate, Scalar tc, Scalar c_prev, Scalar dh, Scalar& dc,
                                               Scalar* d_pre) {
     const Scalar i = gate[0], f = gate[1], g = gate[2], o = gate[3];
-    const Scalar tc = kmath::tanh(c);
     const Scalar dc_total = dc + dh * o * (Scalar(1) - tc * tc);
     d_pre[0] = dc_total * g * i * (Scalar(1) - i);
     d_pre[1] = dc_total * c_prev * f * (Scalar(1) - f);
@@ -138,7 +156,7 @@ struct CellMath<Scalar, Cell::Gru> {
     const Scalar r = sigmoid(input[0] + product[0]);
     const Scalar z = sigmoid(input[1] + product[1]);
     reset_product = product[2] + reset_bias;
-    const Scalar n = kmath::tanh(input[2] + r * reset_product);
+    const Scalar n = cell_tanh(input[2] + r * reset_product);
     gate[0] = r, gate[1] = z, gate[2] = n;
     h = (Scalar(1) - z) * n + z * h_prev;
   }
@@ -172,6 +190,7 @@ struct RecurrentForwardStep {
   const Scalar* reset_bias;  // GRU
   const Scalar* c_prev;      // LSTM
   Scalar* c;                 // LSTM
+  Scalar* tanh_c;            // LSTM
   Scalar* h;
   Scalar* gates;
   Scalar* reset_product;  // GRU
@@ -212,7 +231,8 @@ struct RecurrentForwardStep {
         if constexpr (C == Cell::Lstm) {
           Scalar pre[4];
           for (int g = 0; g < 4; ++g) pre[g] = acc[r][uu * 4 + g] + input_gates[gate_at + g];
-          CellMath<Scalar, C>::forward(pre, c_prev[state_at], gates + gate_at, c[state_at], h[state_at]);
+          CellMath<Scalar, C>::forward(pre, c_prev[state_at], gates + gate_at, c[state_at], tanh_c[state_at],
+                                       h[state_at]);
         } else {
           CellMath<Scalar, C>::forward(input_gates + gate_at, &acc[r][uu * 3], reset_bias[j], h_prev[state_at],
                                        gates + gate_at, reset_product[state_at], h[state_at]);
@@ -235,7 +255,7 @@ struct RecurrentBackwardStep {
   const Scalar* d_out;      // output gradient of step t (sample-major rows), or null
   long d_out_stride;
   const Scalar* gates;
-  const Scalar* c;          // LSTM: c(t)
+  const Scalar* tanh_c;     // LSTM: tanh(c(t))
   const Scalar* c_prev;     // LSTM: c(t-1)
   const Scalar* h_prev;     // GRU: h(t-1)
   const Scalar* reset_product;  // GRU
@@ -281,7 +301,7 @@ struct RecurrentBackwardStep {
         }
         if (d_out) dh += d_out[row * d_out_stride + j];
         if constexpr (C == Cell::Lstm) {
-          CellMath<Scalar, C>::backward(gates + gate_at, c[state_at], c_prev[state_at], dh, carry[state_at],
+          CellMath<Scalar, C>::backward(gates + gate_at, tanh_c[state_at], c_prev[state_at], dh, carry[state_at],
                                         d_input_gates + gate_at);
         } else {
           CellMath<Scalar, C>::backward(gates + gate_at, reset_product[state_at], h_prev[state_at], dh,
@@ -368,12 +388,12 @@ void recurrent_forward(const ExecSpace& space, const RecurrentWorkspace<Scalar>&
     Scalar* gates = w.gates + t * long(w.rows) * gw;
     if (w.cell == Cell::Lstm) {
       RecurrentForwardStep<Scalar, Cell::Lstm> step{h_prev, p.recurrent_weights, product, in_gates, nullptr,
-                                                    w.c + t * state, w.c + (t + 1) * state, w.h + (t + 1) * state,
-                                                    gates, nullptr, w.rows, w.units, unit_tiles};
+                                                    w.c + t * state, w.c + (t + 1) * state, w.cell_tanh + t * state,
+                                                    w.h + (t + 1) * state, gates, nullptr, w.rows, w.units, unit_tiles};
       Kokkos::parallel_for("Kyper::Lstm::forward_step", RangeOf<ExecSpace>(space, 0, items), step);
     } else {
       RecurrentForwardStep<Scalar, Cell::Gru> step{h_prev, p.recurrent_weights, product, in_gates, p.reset_bias,
-                                                   nullptr, nullptr, w.h + (t + 1) * state, gates,
+                                                   nullptr, nullptr, nullptr, w.h + (t + 1) * state, gates,
                                                    w.reset_product + t * state, w.rows, w.units, unit_tiles};
       Kokkos::parallel_for("Kyper::Gru::forward_step", RangeOf<ExecSpace>(space, 0, items), step);
     }
@@ -421,7 +441,7 @@ void recurrent_backward(const ExecSpace& space, const RecurrentWorkspace<Scalar>
     const long gates_at = tt * long(w.rows) * gw;
     if (lstm) {
       RecurrentBackwardStep<Scalar, Cell::Lstm> step{
-          d_next, w.transposed, product, step_d_out, d_out_stride, w.gates + gates_at, w.c + (tt + 1) * state,
+          d_next, w.transposed, product, step_d_out, d_out_stride, w.gates + gates_at, w.cell_tanh + tt * state,
           w.c + tt * state, nullptr, nullptr, carry, w.d_input_gates + gates_at, nullptr, dh0, t < 0,
           w.rows, w.units, unit_tiles};
       Kokkos::parallel_for("Kyper::Lstm::backward_step", RangeOf<ExecSpace>(space, 0, items), step);

@@ -24,23 +24,48 @@ namespace kyper::kernels {
 
 enum class Cell : int { Lstm = 0, Gru };
 
-// tanh through one exp: the cells evaluate it 2-3 times per unit and step, and the host libm's tanhf
-// (via expm1f) cost a third of an LSTM's training step. Odd series near 0, where (1 - e) / (1 + e)
-// would cancel; relative error a few ulp in float, below 1e-11 in double.
+KOKKOS_INLINE_FUNCTION constexpr int cell_gates(Cell cell) { return cell == Cell::Lstm ? 4 : 3; }
+
+// The gates' exp. On the host in float, a Cephes-style exp written so that a loop over a tile's
+// lanes vectorizes (the libm call does not, and the gate math was half of an LSTM step); relative
+// error about 2 ulp over the clamped range, which saturates the gates exactly as exp would. On
+// devices and in double, the math library's exp.
 template <class Scalar>
-KOKKOS_INLINE_FUNCTION Scalar cell_tanh(Scalar z) {
-  const Scalar a = z < Scalar(0) ? -z : z;
-  if (a < Scalar(0.125)) {
-    const Scalar z2 = z * z;
-    return z * (Scalar(1) +
-                z2 * (Scalar(-1.0 / 3) + z2 * (Scalar(2.0 / 15) + z2 * (Scalar(-17.0 / 315) + z2 * Scalar(62.0 / 2835)))));
-  }
-  const Scalar e = kmath::exp(Scalar(-2) * a);
-  const Scalar t = (Scalar(1) - e) / (Scalar(1) + e);
-  return z < Scalar(0) ? -t : t;
+KOKKOS_INLINE_FUNCTION Scalar gate_exp(Scalar x) {
+  return kmath::exp(x);
 }
 
-KOKKOS_INLINE_FUNCTION constexpr int cell_gates(Cell cell) { return cell == Cell::Lstm ? 4 : 3; }
+template <>
+KOKKOS_INLINE_FUNCTION float gate_exp<float>(float x) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return kmath::exp(x);
+#else
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  float n = x * 1.44269504088896341f;
+  n = (n + 12582912.0f) - 12582912.0f;  // round to the nearest integer (1.5 * 2^23)
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  const float p =
+      ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
+       1.6666665459e-1f) * r + 5.0000001201e-1f;
+  union {
+    int bits;
+    float value;
+  } scale;
+  scale.bits = (int(n) + 127) << 23;
+  return (p * r * r + r + 1.0f) * scale.value;
+#endif
+}
+
+template <class Scalar>
+KOKKOS_INLINE_FUNCTION Scalar gate_sigmoid(Scalar z) {
+  return Scalar(1) / (Scalar(1) + gate_exp(-z));
+}
+
+// tanh(z) = 2 sigmoid(2z) - 1: one exp, no branch; absolute error about 1e-7 in float.
+template <class Scalar>
+KOKKOS_INLINE_FUNCTION Scalar gate_tanh(Scalar z) {
+  return Scalar(2) * gate_sigmoid(Scalar(2) * z) - Scalar(1);
+}
 
 // Where a cell keeps what backpropagation needs: pointers into one caller-owned flat buffer sized
 // by recurrent_workspace_size(), bound by bind_recurrent_workspace(). Time-major throughout.
@@ -120,21 +145,13 @@ struct RecurrentParameters {
   Scalar* reset_bias = nullptr;         // GRU: units
 };
 
-// The gate math of one unit of one sample, shared by the fused and the BLAS paths.
+// The gate derivatives of one unit of one sample (the forward gate math is in RecurrentForwardStep,
+// vectorized over a tile's lanes).
 template <class Scalar, Cell C>
 struct CellMath;
 
 template <class Scalar>
 struct CellMath<Scalar, Cell::Lstm> {
-  // pre: the 4 pre-activations (x W + b + h U). Writes the 4 activations, c(t), tanh(c(t)), h(t).
-  KOKKOS_INLINE_FUNCTION static void forward(const Scalar* pre, Scalar c_prev, Scalar* gate, Scalar& c, Scalar& tc,
-                                             Scalar& h) {
-    const Scalar i = sigmoid(pre[0]), f = sigmoid(pre[1]), g = cell_tanh(pre[2]), o = sigmoid(pre[3]);
-    gate[0] = i, gate[1] = f, gate[2] = g, gate[3] = o;
-    c = f * c_prev + i * g;
-    tc = cell_tanh(c);
-    h = o * tc;
-  }
   // dh: dL/dh(t); dc: dL/dc(t) from step t+1, replaced by dL/dc(t-1). Writes dL/d(pre) to d_pre.
   KOKKOS_INLINE_FUNCTION static void backward(const Scalar* gate, Scalar tc, Scalar c_prev, Scalar dh, Scalar& dc,
                                               Scalar* d_pre) {
@@ -150,16 +167,6 @@ struct CellMath<Scalar, Cell::Lstm> {
 
 template <class Scalar>
 struct CellMath<Scalar, Cell::Gru> {
-  // input: x W + b (3 values); product: h U (3 values). Writes r, z, n, U_n h + b_hn, h(t).
-  KOKKOS_INLINE_FUNCTION static void forward(const Scalar* input, const Scalar* product, Scalar reset_bias,
-                                             Scalar h_prev, Scalar* gate, Scalar& reset_product, Scalar& h) {
-    const Scalar r = sigmoid(input[0] + product[0]);
-    const Scalar z = sigmoid(input[1] + product[1]);
-    reset_product = product[2] + reset_bias;
-    const Scalar n = cell_tanh(input[2] + r * reset_product);
-    gate[0] = r, gate[1] = z, gate[2] = n;
-    h = (Scalar(1) - z) * n + z * h_prev;
-  }
   // dh: dL/dh(t). Writes dL/d(x W + b), dL/d(h U) and the direct part of dL/dh(t-1).
   KOKKOS_INLINE_FUNCTION static void backward(const Scalar* gate, Scalar reset_product, Scalar h_prev, Scalar dh,
                                               Scalar* d_input, Scalar* d_product, Scalar& dh_direct) {
@@ -225,17 +232,46 @@ struct RecurrentForwardStep {
     }
     for (int r = 0; r < TileRows && row0 + r < rows; ++r) {
       const long row = row0 + r;
-      for (int uu = 0; uu < RecurrentTileUnits && unit0 + uu < units; ++uu) {
-        const int j = unit0 + uu;
-        const long gate_at = row * gw + long(j) * G, state_at = row * units + j;
+      // The tile's gate lanes at once: LSTM i, f, o are sigmoids and g a tanh; GRU r, z are
+      // sigmoids (its n lane needs r first, below). Lanes past the last unit read the buffer's
+      // spare tail and are never stored.
+      const Scalar* input = input_gates + row * gw + col0;
+      Scalar act[Cols];
+      KYPER_SIMD
+      for (int c_ = 0; c_ < Cols; ++c_) {
+        const bool candidate = C == Cell::Lstm && c_ % G == 2;
+        const Scalar z = acc[r][c_] + input[c_];
+        const Scalar y = gate_sigmoid(candidate ? Scalar(2) * z : z);
+        act[c_] = candidate ? Scalar(2) * y - Scalar(1) : y;
+      }
+      // Then the cell state of the tile's units, again across lanes (past the last unit, the reads
+      // land in the next row or the spare tail and the results are not stored).
+      const long state0 = row * units + unit0;
+      Scalar out[RecurrentTileUnits], state[RecurrentTileUnits], extra[RecurrentTileUnits];
+      KYPER_SIMD
+      for (int uu = 0; uu < RecurrentTileUnits; ++uu) {
+        const Scalar* a = act + uu * G;
         if constexpr (C == Cell::Lstm) {
-          Scalar pre[4];
-          for (int g = 0; g < 4; ++g) pre[g] = acc[r][uu * 4 + g] + input_gates[gate_at + g];
-          CellMath<Scalar, C>::forward(pre, c_prev[state_at], gates + gate_at, c[state_at], tanh_c[state_at],
-                                       h[state_at]);
+          state[uu] = a[1] * c_prev[state0 + uu] + a[0] * a[2];  // c(t)
+          extra[uu] = gate_tanh(state[uu]);                      // tanh(c(t))
+          out[uu] = a[3] * extra[uu];
         } else {
-          CellMath<Scalar, C>::forward(input_gates + gate_at, &acc[r][uu * 3], reset_bias[j], h_prev[state_at],
-                                       gates + gate_at, reset_product[state_at], h[state_at]);
+          extra[uu] = acc[r][uu * 3 + 2] + reset_bias[unit0 + uu];     // U_n h + b_hn
+          state[uu] = gate_tanh(input[uu * 3 + 2] + a[0] * extra[uu]);  // n
+          out[uu] = (Scalar(1) - a[1]) * state[uu] + a[1] * h_prev[state0 + uu];
+        }
+      }
+      for (int uu = 0; uu < RecurrentTileUnits && unit0 + uu < units; ++uu) {
+        const long state_at = state0 + uu;
+        Scalar* gate = gates + row * gw + long(unit0 + uu) * G;
+        const Scalar* a = act + uu * G;
+        h[state_at] = out[uu];
+        if constexpr (C == Cell::Lstm) {
+          gate[0] = a[0], gate[1] = a[1], gate[2] = a[2], gate[3] = a[3];
+          c[state_at] = state[uu], tanh_c[state_at] = extra[uu];
+        } else {
+          gate[0] = a[0], gate[1] = a[1], gate[2] = state[uu];
+          reset_product[state_at] = extra[uu];
         }
       }
     }

@@ -22,6 +22,7 @@
 #include <kyper/runtime.hpp>
 #include <kyper/search/results_table.hpp>
 #include <kyper/search_job.hpp>
+#include <kyper/sequence.hpp>
 #include <kyper/uq/ensemble.hpp>
 #include <kyper/random_init_ensemble.hpp>
 #include <kyper/uq/scores.hpp>
@@ -70,7 +71,8 @@ const std::map<std::string, std::string>& command_help() {
       {"predict",
        "usage: kyper predict (--model FILE | --ensemble FILE) --data X.csv [--uncertainty] [--output FILE]\n"
        "Predicts every row of a CSV file that has the model's feature columns; when it also has the\n"
-       "target columns, prints the scores.\n"
+       "target columns, prints the scores. A sequence model (a job with a \"sequence\" section) forecasts\n"
+       "from every window of a series instead: one row per window, its origin first (README: Sequences).\n"
        "options:\n"
        "  --model FILE      a model file (best.kyper or models/trial_<id>.kyper)\n"
        "  --ensemble FILE   an ensemble manifest (ensemble_<method>.json) from kyper ensemble\n"
@@ -181,9 +183,10 @@ int search_command(int argc, char** argv, bool nas) {
     std::printf("kyper search: %s, %s running '%s' per trial, %d rank(s), output %s\n", job.config_path.c_str(),
                 job.algorithm.c_str(), kyper::join(job.command->command, " ").c_str(), size, job.scheduler.output_dir.c_str());
   else if (rank == 0)
-    std::printf("kyper search: %s, %s on %zu training / %zu validation rows, %d rank(s), output %s\n",
+    std::printf("kyper search: %s, %s on %zu training / %zu validation %s, %d rank(s), output %s\n",
                 job.config_path.c_str(), job.algorithm.c_str(), job.problem->train.rows(),
-                job.problem->validation.rows(), size, job.scheduler.output_dir.c_str());
+                job.problem->validation.rows(), job.problem->sequence.enabled() ? "windows" : "rows", size,
+                job.scheduler.output_dir.c_str());
   if (rank == 0 && job.algorithm == "cbo") std::printf("%s\n", kyper::search::describe_defaults(job.cbo, job.space).c_str());
   if (rank == 0 && job.problem && job.problem->architecture)
     std::printf("architecture space: %d choices per network, %.6g architectures\n",
@@ -262,16 +265,127 @@ void print_point_scores(const kyper::Predictions& p, const std::vector<float>& t
   std::printf("%s: RMSE %.4f  MAE %.4f  (a point prediction: no NLL)\n", what, std::sqrt(squared / n), absolute / n);
 }
 
+// Ensembles of sequence models are not supported yet: say so instead of failing on window columns.
+void reject_sequence_model(const std::string& model_path, const std::string& what) {
+  const kyper::Model model = kyper::Model::load(model_path);
+  KYPER_REQUIRE(!model.sequence().enabled(), what << ": " << model_path << " is a sequence model (window "
+                                                  << model.sequence().window << ", horizon " << model.sequence().horizon
+                                                  << "); ensembles of sequence models are not supported: use kyper "
+                                                     "predict --model with one model");
+}
+
+// `kyper predict --model` for a sequence model: a forecast from every window of the series (every
+// row where a whole window of inputs exists, whether or not its future is in the file). Columns:
+// origin (the file line of the window's last input step; the header is line 1), then the usual
+// columns of predict --model for the targets <column>@t+<k>. With the target columns in the file,
+// the windows whose future is there are scored: over all steps, then RMSE per horizon step, and
+// against persistence (the last input value) for targets that are also inputs.
+int predict_sequence(kyper::Model& model, const std::string& model_path, const std::string& data_path,
+                     const std::string& out) {
+  const kyper::SequenceSpec spec = model.sequence();
+  const kyper::Table series = kyper::read_series(data_path, spec.inputs, spec.targets);
+  const bool has_targets = has_columns(series, spec.targets);
+  const kyper::SequenceWindows windows = kyper::make_prediction_windows(series, spec);
+  KYPER_REQUIRE(windows.data.feature_names == model.feature_names(),
+                model_path << ": the model's " << model.feature_names().size() << " input columns do not match its "
+                           << "sequence windowing (" << windows.data.num_features() << " values per window)");
+  const kyper::Predictions raw = model.predict(windows.data);
+  const std::size_t H = std::size_t(spec.horizon), T = spec.targets.size(), outputs = H * T;
+  const std::size_t cols = raw.columns.size(), stride = cols / outputs;
+  // The windows whose whole future is in the file: the first ones (same starts, stride 1).
+  const bool scored = has_targets && series.rows() >= std::size_t(spec.window + spec.horizon);
+  kyper::SequenceWindows truth;
+  if (scored) {
+    kyper::SequenceSpec every = spec;
+    every.stride = 1;
+    truth = kyper::make_windows(series, every);
+  }
+  const std::size_t m = truth.data.rows();
+  kyper::Predictions head = raw;  // the scored rows
+  head.rows = long(m);
+  head.values.resize(m * cols);
+  kyper::Predictions p;
+  if (kyper::uq::is_distribution(raw)) {
+    kyper::uq::MemberPredictions one;
+    one.add(raw, 1.0);
+    p = kyper::uq::ensemble_table(one, false);
+    if (scored) {
+      kyper::uq::MemberPredictions scored_one;
+      scored_one.add(head, 1.0);
+      print_scores(scored_one, truth.data.targets, (data_path + ", all horizon steps").c_str());
+    }
+  } else {
+    p = raw;
+    for (auto& column : p.columns) column += "_mean";
+    if (scored) {
+      for (auto& column : head.columns) column += "_mean";
+      print_point_scores(head, truth.data.targets, (data_path + ", all horizon steps").c_str());
+    }
+  }
+  if (scored) {
+    std::printf("RMSE per horizon step (%zu windows):", m);
+    std::vector<double> model_sq(H, 0), persistence_sq(H, 0);
+    std::vector<long> persistence_input(T, -1);  // the input column of a target, for persistence
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t i = 0; i < spec.inputs.size(); ++i)
+        if (spec.inputs[i] == spec.targets[t]) persistence_input[t] = long(series.column_index(spec.inputs[i]));
+    const bool persistence = std::all_of(persistence_input.begin(), persistence_input.end(), [](long c) { return c >= 0; });
+    for (std::size_t r = 0; r < m; ++r)
+      for (std::size_t k = 0; k < H; ++k)
+        for (std::size_t t = 0; t < T; ++t) {
+          const double y = truth.data.targets[r * outputs + k * T + t];
+          const double e = raw.values[r * cols + (k * T + t) * stride] - y;
+          model_sq[k] += e * e;
+          if (persistence) {
+            const double last = series.at(truth.origins[r], std::size_t(persistence_input[t]));
+            persistence_sq[k] += (last - y) * (last - y);
+          }
+        }
+    for (std::size_t k = 0; k < H; ++k) std::printf(" t+%zu %.4f", k + 1, std::sqrt(model_sq[k] / double(m * T)));
+    std::printf("\n");
+    if (persistence) {
+      double model_all = 0, persistence_all = 0;
+      std::printf("persistence (the last input value) RMSE per horizon step:");
+      for (std::size_t k = 0; k < H; ++k) {
+        std::printf(" t+%zu %.4f", k + 1, std::sqrt(persistence_sq[k] / double(m * T)));
+        model_all += model_sq[k], persistence_all += persistence_sq[k];
+      }
+      std::printf("\nRMSE over all steps: model %.4f, persistence %.4f\n", std::sqrt(model_all / double(m * outputs)),
+                  std::sqrt(persistence_all / double(m * outputs)));
+    }
+  } else if (has_targets) {
+    std::printf("not scored: the series has %zu rows; a window of %d steps and a horizon of %d need %d\n", series.rows(),
+                spec.window, spec.horizon, spec.window + spec.horizon);
+  }
+  // One row per window: its origin line, then the forecast (floats, as predict writes them: exact
+  // line numbers up to 2^24).
+  KYPER_REQUIRE(series.rows() + 1 < (std::size_t(1) << 24), data_path << ": " << series.rows()
+                                                                      << " rows are too many for exact origin lines");
+  std::vector<std::string> columns = {"origin"};
+  columns.insert(columns.end(), p.columns.begin(), p.columns.end());
+  const std::size_t pc = p.columns.size();
+  std::vector<float> values;
+  values.reserve(std::size_t(p.rows) * (pc + 1));
+  for (std::size_t r = 0; r < std::size_t(p.rows); ++r) {
+    values.push_back(float(windows.origins[r] + 2));  // row r of the file is line r + 2
+    values.insert(values.end(), p.values.begin() + long(r * pc), p.values.begin() + long((r + 1) * pc));
+  }
+  kyper::write_csv(out, columns, values);
+  std::printf("wrote %ld forecasts (origin, %s) to %s\n", p.rows, kyper::join(p.columns).c_str(), out.c_str());
+  return 0;
+}
+
 int predict_command(int argc, char** argv) {
   auto options = parse_options(argc, argv, {"--model", "--ensemble", "--data", "--output"}, {"--uncertainty"});
   KYPER_REQUIRE((options.count("--model") != options.count("--ensemble")) && options.count("--data"),
                 "kyper predict needs --data FILE and one of --model FILE or --ensemble FILE\n" << kUsage);
   const std::string out = options.count("--output") ? options["--output"] : "predictions.csv";
-  const kyper::Table table = kyper::read_csv(options["--data"]);
   kyper::Predictions p;
   if (options.count("--model")) {
     KYPER_REQUIRE(!options.count("--uncertainty"), "--uncertainty needs --ensemble (a single model has no epistemic part)");
     kyper::Model model = kyper::Model::load(options["--model"]);
+    if (model.sequence().enabled()) return predict_sequence(model, options["--model"], options["--data"], out);
+    const kyper::Table table = kyper::read_csv(options["--data"]);
     const bool scored = has_columns(table, model.target_names());
     const kyper::Dataset data =
         kyper::select(table, model.feature_names(), scored ? model.target_names() : std::vector<std::string>{});
@@ -289,6 +403,9 @@ int predict_command(int argc, char** argv) {
     }
   } else {
     kyper::uq::Ensemble ensemble = kyper::uq::Ensemble::load(options["--ensemble"]);
+    if (!ensemble.members().empty())
+      reject_sequence_model(ensemble.members().front().model_path, "kyper predict --ensemble " + options["--ensemble"]);
+    const kyper::Table table = kyper::read_csv(options["--data"]);
     // With the target columns present, the data is also scored.
     const bool scored = has_columns(table, ensemble.target_names());
     const kyper::Dataset data =
@@ -329,6 +446,8 @@ int ensemble_command(int argc, char** argv) {
     const kyper::SearchJob job = kyper::load_search_job(options["--config"]);
     KYPER_REQUIRE(job.problem, job.config_path << ": --method random-init retrains the built-in training trial; this job "
                                                   "runs a command (its objective is an object)");
+    KYPER_REQUIRE(!job.problem->sequence.enabled(), job.config_path << ": --method random-init: the job has a \"sequence\" "
+                                                                       "section; ensembles of sequence models are not supported");
     const long trial = options.count("--trial") ? parse_count("--trial", options["--trial"], 0) : -1;
     const auto config = trial_configuration(job, (fs::path(folder) / "results.csv").string(), trial);
     std::printf("random-init ensemble: training %d seeds of %s\n", k, config.to_string().c_str());
@@ -337,6 +456,18 @@ int ensemble_command(int argc, char** argv) {
   } else {
     KYPER_REQUIRE(!options.count("--config") && !options.count("--trial"), "--config and --trial are for --method random-init");
     const auto selection_method = kyper::uq::parse_selection_method(method);
+    // A sequence search's models: refused before the catalogue's own checks, which would not say why.
+    for (const fs::path& dir : {fs::path(folder) / "models", fs::path(folder)}) {
+      std::error_code ec;
+      for (const auto& file : fs::directory_iterator(dir, ec)) {
+        const std::string name = file.path().filename().string();
+        if (name.rfind("trial_", 0) == 0 && file.path().extension() == ".kyper") {
+          reject_sequence_model(file.path().string(), "kyper ensemble");
+          break;
+        }
+      }
+      if (!ec) break;
+    }
     const kyper::uq::Catalogue catalogue = kyper::uq::load_catalogue(folder);
     for (const auto& why : catalogue.skipped) std::fprintf(stderr, "skipped: %s\n", why.c_str());
     const auto& v = catalogue.validation;

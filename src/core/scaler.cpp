@@ -27,6 +27,33 @@ Scaler Scaler::identity(std::size_t cols) {
   return s;
 }
 
+Scaler Scaler::from_statistics(ScalerKind kind, std::vector<double> offset, std::vector<double> scale) {
+  Scaler s(kind);
+  s.offset_ = std::move(offset);
+  s.scale_ = std::move(scale);
+  s.fitted_ = true;
+  KYPER_REQUIRE(s.offset_.size() == s.scale_.size(), "Scaler::from_statistics: " << s.offset_.size()
+                                                                                << " offsets but " << s.scale_.size()
+                                                                                << " scales");
+  for (std::size_t c = 0; c < s.scale_.size(); ++c) {
+    KYPER_REQUIRE(std::isfinite(s.offset_[c]) && std::isfinite(s.scale_[c]) && s.scale_[c] > 0.0,
+                  "Scaler::from_statistics: column " << c + 1 << " has offset " << s.offset_[c] << " and scale "
+                                                     << s.scale_[c] << "; the scale must be finite and > 0");
+  }
+  return s;
+}
+
+Scaler Scaler::repeat(std::size_t times) const {
+  KYPER_REQUIRE(fitted_, "Scaler::repeat called before fit");
+  Scaler s(kind_);
+  s.fitted_ = true;
+  for (std::size_t i = 0; i < times; ++i) {
+    s.offset_.insert(s.offset_.end(), offset_.begin(), offset_.end());
+    s.scale_.insert(s.scale_.end(), scale_.begin(), scale_.end());
+  }
+  return s;
+}
+
 void Scaler::fit(const float* data, std::size_t rows, std::size_t cols) {
   KYPER_REQUIRE(rows > 0, "Scaler::fit: no rows to fit on");
   for (std::size_t r = 0; r < rows; ++r) {

@@ -109,6 +109,10 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
     TrainConfig settings = training_config(p, config);
     settings.seed = p.training.seed + std::uint64_t(context.trial_id);
     Model model(training_graph(p, config), settings, settings.seed, p.feature_scaling, p.target_scaling);
+    if (p.sequence.enabled()) {
+      model.set_sequence(p.sequence);
+      model.set_scalers(p.sequence_feature_scaler, p.sequence_target_scaler);
+    }
     model.set_stop_condition([&context] { return context.expired(); });
     // Multi-fidelity: after each epoch the negative validation loss goes to the stopper (cheap,
     // and the same measure for every trial whatever the job's objective).

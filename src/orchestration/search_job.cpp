@@ -11,6 +11,7 @@
 #include <kyper/job_reference.hpp>
 #include <kyper/json.hpp>
 #include <kyper/search/random_search.hpp>
+#include <kyper/sequence.hpp>
 
 namespace kyper {
 
@@ -29,12 +30,64 @@ Task read_task(const JsonObject& top) {
   KYPER_FAIL(top.key("task") << " must be regression, gaussian_regression or classification, got '" << task << "'");
 }
 
+// "sequence" (with "dataset"): a time series cut into windows and split by time (see
+// kyper/sequence.hpp). The dataset's features/targets are replaced by sequence.inputs/targets.
+void read_sequence(const JsonObject& top, const JsonObject& data, const std::string& csv_path,
+                   TrainingProblem& problem) {
+  for (const char* key : {"features", "targets"})
+    KYPER_REQUIRE(!data.has(key), data.key(key) << " is not used with a \"sequence\" section: name the columns in "
+                                                << (key[0] == 'f' ? "sequence.inputs" : "sequence.targets"));
+  KYPER_REQUIRE(!data.has("split_seed"), data.key("split_seed") << " is not used with a \"sequence\" section: the "
+                                                                   "split is by time (the last validation_fraction of "
+                                                                   "the rows are the validation part)");
+  KYPER_REQUIRE(problem.task != Task::Classification,
+                top.key("task") << ": a \"sequence\" section forecasts values; the task must be regression or "
+                                   "gaussian_regression");
+  const JsonObject seq = top.object("sequence", job_section_keys("sequence"));
+  SequenceSpec spec;
+  KYPER_REQUIRE(seq.has("window"), seq.key("window") << " is missing: the number of past steps each forecast reads");
+  spec.window = int(seq.integer("window", 0, 1, 1000000));
+  spec.horizon = int(seq.integer("horizon", 1, 1, 1000000));
+  spec.stride = int(seq.integer("stride", 1, 1, 1000000));
+  spec.targets = seq.text_or_texts("targets");
+  KYPER_REQUIRE(!spec.targets.empty(), seq.key("targets") << " must name at least one column to forecast");
+  const bool all_inputs = !seq.has("inputs");
+  if (!all_inputs) {
+    spec.inputs = seq.text_or_texts("inputs");
+    KYPER_REQUIRE(!spec.inputs.empty(), seq.key("inputs") << " must name at least one column (leave it out for every column)");
+  }
+  Table series;
+  try {
+    std::vector<std::string> columns = spec.inputs;  // read_series skips a target that is also an input
+    columns.insert(columns.end(), spec.targets.begin(), spec.targets.end());
+    series = read_series(csv_path, all_inputs ? std::vector<std::string>{} : columns);
+  } catch (const Error& e) {
+    if (!all_inputs) throw;
+    KYPER_FAIL(e.what() << " (" << seq.key("inputs")
+                        << " is not set, so every column is an input: list the input columns to leave this one out)");
+  }
+  if (all_inputs) spec.inputs = series.columns;
+  // Named twice or empty: the key says where; a column the file lacks: the file says which.
+  check_sequence_spec(spec, seq.key(""));
+  for (const auto& target : spec.targets) series.column_index(target);  // names the file and the column
+  const double fraction = data.number("validation_fraction", 0.2, 0.01, 0.9);
+  SequenceSplit split_data = split_sequence(series, spec, fraction, problem.feature_scaling, problem.target_scaling);
+  problem.train = std::move(split_data.train.data);
+  problem.validation = std::move(split_data.validation.data);
+  problem.sequence = spec;
+  problem.sequence_feature_scaler = std::move(split_data.feature_scaler);
+  problem.sequence_target_scaler = std::move(split_data.target_scaler);
+}
+
 // "dataset": reads the CSV, splits it, and for classification counts the classes.
 void read_dataset(const JsonObject& top, const std::function<std::string(const std::string&)>& resolve,
                   TrainingProblem& problem) {
   const JsonObject data = top.object("dataset", job_section_keys("dataset"));
   const std::string csv_path = resolve(data.text("path", ""));
   KYPER_REQUIRE(!csv_path.empty() && data.has("path"), data.key("path") << " is missing");
+  problem.feature_scaling = data.checked("feature_scaler", [&] { return parse_scaler_kind(data.text("feature_scaler", "standard")); });
+  problem.target_scaling = data.checked("target_scaler", [&] { return parse_scaler_kind(data.text("target_scaler", "standard")); });
+  if (top.has("sequence")) return read_sequence(top, data, csv_path, problem);
   const auto targets = data.text_or_texts("targets");
   KYPER_REQUIRE(!targets.empty(), data.key("targets") << " must name at least one column");
   Dataset all = select(read_csv(csv_path), data.text_or_texts("features"), targets);
@@ -42,8 +95,6 @@ void read_dataset(const JsonObject& top, const std::function<std::string(const s
   Split split_data = split(all, fraction, std::uint64_t(data.integer("split_seed", 0, 0, 1L << 40)));
   problem.train = std::move(split_data.train);
   problem.validation = std::move(split_data.validation);
-  problem.feature_scaling = data.checked("feature_scaler", [&] { return parse_scaler_kind(data.text("feature_scaler", "standard")); });
-  problem.target_scaling = data.checked("target_scaler", [&] { return parse_scaler_kind(data.text("target_scaler", "standard")); });
   if (problem.task == Task::Classification) {
     KYPER_REQUIRE(targets.size() == 1, data.key("targets") << ": classification takes one label column");
     double max_label = 0;
@@ -102,9 +153,18 @@ search::Space read_spaces(const JsonObject& top, const std::string& path, Traini
   if (const rj::Value* architecture = top.get("architecture")) {
     auto arch = std::make_shared<nas::ArchitectureSpace>(
         nas::ArchitectureSpace::from_json(json::to_text(*architecture), path, "architecture"));
-    if (arch->inputs() == 0 || arch->outputs() == 0)
-      arch->set_io(arch->inputs() ? arch->inputs() : int(problem.train.num_features()),
-                   arch->outputs() ? arch->outputs() : output_width(problem));
+    if (problem.sequence.enabled()) {
+      // The space reads the window step by step and forecasts horizon steps of the targets (x2 for
+      // a Gaussian head's mean and variance).
+      const SequenceSpec& seq = problem.sequence;
+      arch->set_sequence_io(seq.window, int(seq.inputs.size()), seq.horizon, output_width(problem) / seq.horizon);
+    } else if (arch->inputs() == 0 || arch->outputs() == 0) {
+      top.checked("architecture", [&] {  // e.g. recurrent layers without a sequence section
+        arch->set_io(arch->inputs() ? arch->inputs() : int(problem.train.num_features()),
+                     arch->outputs() ? arch->outputs() : output_width(problem));
+        return 0;
+      });
+    }
     KYPER_REQUIRE(arch->inputs() == int(problem.train.num_features()) && arch->outputs() == output_width(problem),
                   top.key("architecture") << " takes " << arch->inputs() << " inputs and gives " << arch->outputs()
                                             << " outputs, the dataset and task need " << problem.train.num_features()
@@ -206,7 +266,7 @@ void read_stopper(const JsonObject& top, const std::string& path, const Training
 // "objective" as an object: a command run per trial. The command trains and evaluates, so the
 // sections of the built-in training trial are errors here rather than silently unused.
 void read_command_job(const JsonObject& top, const std::string& path, const fs::path& folder, SearchJob& job) {
-  for (const char* section : {"dataset", "task", "model", "training", "architecture"})
+  for (const char* section : {"dataset", "task", "model", "training", "architecture", "sequence"})
     KYPER_REQUIRE(!top.has(section), top.key(section) << " is not used with a command objective (the command trains "
                                                          "and evaluates; remove it)");
   const JsonObject o = top.object("objective", job_section_keys("objective"));
@@ -284,6 +344,10 @@ SearchJob load_search_job(const std::string& path) {
   read_dataset(top, resolve, *problem);
   problem->objective = read_objective(top, problem->task);
   read_model_and_training(top, *problem);
+  const Loss loss = problem->training.loss;
+  KYPER_REQUIRE(!problem->sequence.enabled() || loss == Loss::MSE || loss == Loss::MAE || loss == Loss::GaussianNLL,
+                path << ": key 'training.loss': a \"sequence\" section forecasts values; the loss must be mse, mae "
+                        "or gaussian_nll, got '" << to_string(loss) << "'");
   job.space = read_spaces(top, path, *problem);
   read_search(top, path, problem->architecture != nullptr, job);
   read_stopper(top, path, problem.get(), job.space, job.scheduler);

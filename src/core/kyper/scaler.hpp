@@ -29,6 +29,13 @@ class Scaler {
   explicit Scaler(ScalerKind kind) : kind_(kind) {}
   // A fitted scaler of kind none for `cols` columns (data that is used as it is).
   static Scaler identity(std::size_t cols);
+  // A fitted scaler with the given per-column statistics (e.g. fitted on a series' columns before
+  // they are laid out in windows). Throws kyper::Error when the sizes differ or a scale is not
+  // finite and > 0.
+  static Scaler from_statistics(ScalerKind kind, std::vector<double> offset, std::vector<double> scale);
+  // This fitted scaler's columns repeated `times` times, [c0..cn-1, c0..cn-1, ...]: one block per
+  // step of a window whose steps hold the same columns.
+  Scaler repeat(std::size_t times) const;
 
   // Learns offset/scale from `data` (rows x cols, row-major). Statistics are accumulated in
   // double. Throws kyper::Error on rows == 0 or a non-finite value (naming row and column).

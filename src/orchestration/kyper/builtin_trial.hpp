@@ -13,6 +13,7 @@
 #include <kyper/nas_space.hpp>
 #include <kyper/scaler.hpp>
 #include <kyper/search/space.hpp>
+#include <kyper/sequence_spec.hpp>
 #include <kyper/train_config.hpp>
 #include <kyper/trial.hpp>
 
@@ -40,6 +41,12 @@ struct TrainingProblem {
   // Neural architecture search: when set, the network is the architecture the configuration's
   // "arch_<node>" parameters pick (inputs/outputs already set for this problem) instead of an MLP.
   std::shared_ptr<const nas::ArchitectureSpace> architecture;
+  // Time-series forecasting (the job's "sequence" section; enabled() when set): train and
+  // validation hold windows (window x inputs features, horizon x targets targets), and the scalers
+  // were fitted per column on the training part of the series, then repeated per window step. The
+  // trial's model gets both, so its file can forecast a new series (kyper predict).
+  SequenceSpec sequence;
+  Scaler sequence_feature_scaler, sequence_target_scaler;
 };
 
 // Names a configuration may set for the built-in trial.

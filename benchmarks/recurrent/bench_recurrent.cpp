@@ -91,13 +91,14 @@ int main(int argc, char** argv) {
   kyper::Runtime runtime(argc, argv);
   double window = 1.0;
   int windows = 5;
-  std::string cells = "lstm";
+  std::string cells = "lstm", space = "auto";
   std::vector<int> hidden = {32, 128};
   if (const char* only = std::getenv("KYPER_BENCH_HIDDEN")) hidden = {std::atoi(only)};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--window") && i + 1 < argc) window = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--windows") && i + 1 < argc) windows = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--cells") && i + 1 < argc) cells = argv[++i];
+    else if (!std::strcmp(argv[i], "--space") && i + 1 < argc) space = argv[++i];  // auto, default, serial
   }
   std::fprintf(stderr, "# %s; concurrency %d\n", kyper::describe_backends().c_str(),
                int(Kokkos::DefaultExecutionSpace().concurrency()));
@@ -107,10 +108,14 @@ int main(int argc, char** argv) {
       Case c{cell, h};
       // Both set-ups, the faster reported (as the LibTorch reference probes its thread set-ups):
       // the default space with every thread, and Serial (no fork/join per kernel).
-      auto rates = measure<Kokkos::DefaultExecutionSpace>(c, window, windows);
-      std::string setup = Kokkos::DefaultExecutionSpace::name();
+      std::vector<double> rates = {0};
+      std::string setup;
+      if (space != "serial") {
+        rates = measure<Kokkos::DefaultExecutionSpace>(c, window, windows);
+        setup = Kokkos::DefaultExecutionSpace::name();
+      }
 #ifdef KOKKOS_ENABLE_SERIAL
-      if (!std::is_same_v<Kokkos::DefaultExecutionSpace, Kokkos::Serial>) {
+      if (space == "serial" || (space == "auto" && !std::is_same_v<Kokkos::DefaultExecutionSpace, Kokkos::Serial>)) {
         auto serial = measure<Kokkos::Serial>(c, window, windows);
         if (serial[serial.size() / 2] > rates[rates.size() / 2]) rates = serial, setup = "Serial";
       }

@@ -185,7 +185,9 @@ struct CellMath<Scalar, Cell::Gru> {
 constexpr int RecurrentTileUnits = 4;
 
 // One forward step: gates(t) from h(t-1) U (computed here, or read from `product` on the BLAS path)
-// plus x W + b, then c(t) and h(t). One work item: TileRows rows x RecurrentTileUnits units.
+// plus x W + b (read from `input_gates`, or, for the LSTM off the BLAS path, computed here from x(t)
+// in the same accumulators: one pass over the tile instead of a separate product over all steps),
+// then c(t) and h(t). One work item: TileRows rows x RecurrentTileUnits units.
 template <class Scalar, Cell C>
 struct RecurrentForwardStep {
   static constexpr int G = cell_gates(C);
@@ -193,7 +195,11 @@ struct RecurrentForwardStep {
   const Scalar* h_prev;   // rows x units
   const Scalar* u;        // units x G*units
   const Scalar* product;  // rows x G*units, or null: compute h_prev U here
-  const Scalar* input_gates;
+  const Scalar* input_gates;  // rows x G*units, or null: x(t) W + b computed here
+  const Scalar* x;            // rows x in: x(t), when input_gates is null
+  const Scalar* input_weights;
+  const Scalar* bias;
+  int in;
   const Scalar* reset_bias;  // GRU
   const Scalar* c_prev;      // LSTM
   Scalar* c;                 // LSTM
@@ -220,7 +226,19 @@ struct RecurrentForwardStep {
       const Scalar* h_rows[TileRows];
       for (int r = 0; r < TileRows; ++r) h_rows[r] = h_prev + long(row0 + r < rows ? row0 + r : rows - 1) * units;
       for (int r = 0; r < TileRows; ++r)
-        for (int c_ = 0; c_ < Cols; ++c_) acc[r][c_] = Scalar(0);
+        for (int c_ = 0; c_ < Cols; ++c_) acc[r][c_] = input_gates ? Scalar(0) : bias[col0 + c_];
+      if (!input_gates) {
+        const Scalar* x_rows[TileRows];
+        for (int r = 0; r < TileRows; ++r) x_rows[r] = x + long(row0 + r < rows ? row0 + r : rows - 1) * in;
+        for (int k = 0; k < in; ++k) {
+          const Scalar* w_row = input_weights + k * gw + col0;
+          for (int r = 0; r < TileRows; ++r) {
+            const Scalar a = x_rows[r][k];
+            KYPER_SIMD
+            for (int c_ = 0; c_ < Cols; ++c_) acc[r][c_] += a * w_row[c_];
+          }
+        }
+      }
       for (int k = 0; k < units; ++k) {
         const Scalar* u_row = u + k * gw + col0;
         for (int r = 0; r < TileRows; ++r) {
@@ -235,12 +253,20 @@ struct RecurrentForwardStep {
       // The tile's gate lanes at once: LSTM i, f, o are sigmoids and g a tanh; GRU r, z are
       // sigmoids (its n lane needs r first, below). Lanes past the last unit read the buffer's
       // spare tail and are never stored.
-      const Scalar* input = input_gates + row * gw + col0;
-      Scalar act[Cols];
+      const Scalar* input = input_gates ? input_gates + row * gw + col0 : nullptr;
+      Scalar pre[Cols], act[Cols];
+      // Two loops, not a select inside one: a vectorized select would issue masked loads from a
+      // null pointer, which AVX-512 suppresses only through a slow microcode assist.
+      if (input) {
+        KYPER_SIMD
+        for (int c_ = 0; c_ < Cols; ++c_) pre[c_] = acc[r][c_] + input[c_];
+      } else {
+        for (int c_ = 0; c_ < Cols; ++c_) pre[c_] = acc[r][c_];
+      }
       KYPER_SIMD
       for (int c_ = 0; c_ < Cols; ++c_) {
         const bool candidate = C == Cell::Lstm && c_ % G == 2;
-        const Scalar z = acc[r][c_] + input[c_];
+        const Scalar z = pre[c_];
         const Scalar y = gate_sigmoid(candidate ? Scalar(2) * z : z);
         act[c_] = candidate ? Scalar(2) * y - Scalar(1) : y;
       }
@@ -400,9 +426,12 @@ void recurrent_forward(const ExecSpace& space, const RecurrentWorkspace<Scalar>&
   using detail::matrix;
   const long sr = long(w.steps) * w.rows, gw = w.gate_width(), state = long(w.rows) * w.units;
   sequence_to_time_major(space, x, w.x, w.rows, w.steps, w.in);
-  dense_forward(space, cmatrix<ExecSpace>(w.x, sr, w.in), cmatrix<ExecSpace>(p.input_weights, w.in, gw),
-                VectorView<const Scalar, ExecSpace>(p.bias, gw), MatrixView<Scalar, ExecSpace>(),
-                matrix<ExecSpace>(w.input_gates, sr, gw), Activation::Identity);
+  const bool blas = dense_prefers_gemm(w.rows, w.units, gw);
+  const bool fused_input = w.cell == Cell::Lstm && !blas;  // the GRU's n gate needs x W apart from h U
+  if (!fused_input)
+    dense_forward(space, cmatrix<ExecSpace>(w.x, sr, w.in), cmatrix<ExecSpace>(p.input_weights, w.in, gw),
+                  VectorView<const Scalar, ExecSpace>(p.bias, gw), MatrixView<Scalar, ExecSpace>(),
+                  matrix<ExecSpace>(w.input_gates, sr, gw), Activation::Identity);
   auto initial = [&](Scalar* slot, const Scalar* given) {
     if (given)
       Kokkos::deep_copy(space, VectorView<Scalar, ExecSpace>(slot, state), VectorView<const Scalar, ExecSpace>(given, state));
@@ -411,7 +440,6 @@ void recurrent_forward(const ExecSpace& space, const RecurrentWorkspace<Scalar>&
   };
   initial(w.h, h0);
   if (w.cell == Cell::Lstm) initial(w.c, c0);
-  const bool blas = dense_prefers_gemm(w.rows, w.units, gw);
   const int unit_tiles = (w.units + RecurrentTileUnits - 1) / RecurrentTileUnits;
   const long items = long((w.rows + TileRows - 1) / TileRows) * unit_tiles;
   for (int t = 0; t < w.steps; ++t) {
@@ -420,15 +448,18 @@ void recurrent_forward(const ExecSpace& space, const RecurrentWorkspace<Scalar>&
       gemm_on(space, "N", "N", Scalar(1), cmatrix<ExecSpace>(h_prev, w.rows, w.units),
               cmatrix<ExecSpace>(p.recurrent_weights, w.units, gw), Scalar(0), matrix<ExecSpace>(w.step_product, w.rows, gw));
     const Scalar* product = blas ? w.step_product : nullptr;
-    const Scalar* in_gates = w.input_gates + t * long(w.rows) * gw;
+    const Scalar* in_gates = fused_input ? nullptr : w.input_gates + t * long(w.rows) * gw;
+    const Scalar* x_t = w.x + t * long(w.rows) * w.in;
     Scalar* gates = w.gates + t * long(w.rows) * gw;
     if (w.cell == Cell::Lstm) {
-      RecurrentForwardStep<Scalar, Cell::Lstm> step{h_prev, p.recurrent_weights, product, in_gates, nullptr,
+      RecurrentForwardStep<Scalar, Cell::Lstm> step{h_prev, p.recurrent_weights, product, in_gates, x_t,
+                                                    p.input_weights, p.bias, w.in, nullptr,
                                                     w.c + t * state, w.c + (t + 1) * state, w.cell_tanh + t * state,
                                                     w.h + (t + 1) * state, gates, nullptr, w.rows, w.units, unit_tiles};
       Kokkos::parallel_for("Kyper::Lstm::forward_step", RangeOf<ExecSpace>(space, 0, items), step);
     } else {
-      RecurrentForwardStep<Scalar, Cell::Gru> step{h_prev, p.recurrent_weights, product, in_gates, p.reset_bias,
+      RecurrentForwardStep<Scalar, Cell::Gru> step{h_prev, p.recurrent_weights, product, in_gates, x_t,
+                                                   p.input_weights, p.bias, w.in, p.reset_bias,
                                                    nullptr, nullptr, nullptr, w.h + (t + 1) * state, gates,
                                                    w.reset_product + t * state, w.rows, w.units, unit_tiles};
       Kokkos::parallel_for("Kyper::Gru::forward_step", RangeOf<ExecSpace>(space, 0, items), step);

@@ -16,6 +16,11 @@ std::string add_node(GraphSpec& spec, NodeSpec node) {
 }
 }  // namespace
 
+bool& NodeSpec::reading_format_one() {
+  thread_local bool format_one = false;
+  return format_one;
+}
+
 std::string GraphSpec::input(const std::string& name, int features) {
   NodeSpec n;
   n.name = name, n.kind = NodeKind::Input, n.units = features;

@@ -17,25 +17,6 @@ namespace {
 // 2: graph nodes carry steps and return_sequences; the file carries the sequence windowing.
 constexpr uint32_t kModelFormatVersion = 2;
 
-// Version 1 graphs: nodes without the sequence fields.
-struct GraphV1 {
-  GraphSpec* graph;
-  template <class Archive>
-  void serialize(Archive& ar) {
-    std::vector<NodeV1> nodes;
-    ar(nodes);
-    graph->nodes.clear();
-    for (auto& n : nodes) graph->nodes.push_back(n.node);
-  }
-  struct NodeV1 {
-    NodeSpec node;
-    template <class Archive>
-    void serialize(Archive& ar) {
-      ar(node.name, node.kind, node.inputs, node.units, node.activation, node.bias, node.rate, node.init);
-    }
-  };
-};
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -62,12 +43,12 @@ struct Model::File {
     KYPER_REQUIRE(version == 1 || version == kModelFormatVersion, "model file format version "
                                                                       << version << " is not supported (expected 1 to "
                                                                       << kModelFormatVersion << ")");
-    if (version == 1) {
-      GraphV1 legacy{&graph};
-      ar(cereal::make_nvp("graph", legacy));
-    } else {
-      ar(cereal::make_nvp("graph", graph));
-    }
+    struct FormatOne {  // nodes of format 1 end after their initialisation
+      explicit FormatOne(bool on) : was(NodeSpec::reading_format_one()) { NodeSpec::reading_format_one() = on; }
+      ~FormatOne() { NodeSpec::reading_format_one() = was; }
+      bool was;
+    } format_one(version == 1);
+    ar(cereal::make_nvp("graph", graph));
     ar(cereal::make_nvp("training", config),
        cereal::make_nvp("feature_scaler", feature_scaler), cereal::make_nvp("target_scaler", target_scaler),
        cereal::make_nvp("feature_names", feature_names), cereal::make_nvp("target_names", target_names),

@@ -35,8 +35,11 @@ struct NodeSpec {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(name, kind, inputs, units, activation, bias, rate, init, steps, return_sequences);
+    ar(name, kind, inputs, units, activation, bias, rate, init);
+    if (!reading_format_one()) ar(steps, return_sequences);
   }
+  // Set while a model file of format 1 (before sequences) is read: its nodes end after `init`.
+  static bool& reading_format_one();
 };
 
 struct GraphSpec {

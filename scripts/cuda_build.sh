@@ -5,7 +5,7 @@
 #
 #   scripts/cuda_build.sh [build-dir [extra cmake args...]]     build-dir defaults to build-cuda
 #
-# KYPER_BUILD_JOBS (default 2) sets the parallelism; KYPER_CUDA_SOURCE_DIR builds another
+# KYPER_BUILD_JOBS (default 2) sets the parallelism; KYPER_CUDA_TARGETS="t1 t2" builds only those; KYPER_CUDA_SOURCE_DIR builds another
 # source tree (used to test this script on a scratch project).
 set -euo pipefail
 
@@ -107,6 +107,8 @@ mapfile -t targets < <(ninja -C "$build" -t targets all |
     fi
   done)
 [ "${#targets[@]}" -gt 10 ] || { log "found only ${#targets[@]} targets in $build/build.ninja"; exit 1; }
+# KYPER_CUDA_TARGETS="a b": only these (a quick check of the files one is changing).
+[ -n "${KYPER_CUDA_TARGETS:-}" ] && read -r -a targets <<<"$KYPER_CUDA_TARGETS"
 log "building ${#targets[@]} libraries and programs"
 
 t2=$SECONDS

@@ -10,8 +10,10 @@
 # kill loops and damaged-folder runs of the scheduler (timed kills and resumes that take 4-5
 # minutes each under ASan and pass their time caps only without it; the readers they exercise are
 # fuzzed here by fuzz_replay) and cli_search_resume_predict (3.5 minutes under ASan; the command's
-# search, resume, predict and error paths run here in cli_report, cli_ensemble and cli_stopper) are
-# left to the other stages.
+# search, resume, predict and error paths run here in cli_report, cli_ensemble and cli_stopper) and
+# cli_recurrent_nas (MPI searches killed and resumed; the recurrent kernels run here in
+# test_recurrent and test_recurrent_model, the sequence windowing in cli_sequence) are left to the
+# other stages.
 #
 #   scripts/sanitizer_stage.sh [build-dir]     build-dir defaults to build-sanitize
 #
@@ -46,7 +48,7 @@ t1=$SECONDS
 cd "$build_dir"
 status=0
 ctest --output-on-failure -j "${KYPER_TEST_JOBS:-2}" --timeout 900 \
-  -E '_np[0-9]+$|^consumer_|^layering_build_rejects_|^spack_|^example_|^test_nas_search$|^cli_nas$|^report_browser$|^scheduler_(kill_loop|damaged_folder)_|^cli_search_resume_predict$' \
+  -E '_np[0-9]+$|^consumer_|^layering_build_rejects_|^spack_|^example_|^test_nas_search$|^cli_nas$|^report_browser$|^scheduler_(kill_loop|damaged_folder)_|^cli_search_resume_predict$|^cli_recurrent_nas$' \
   || status=$?
 ctest --output-on-failure --timeout 900 -R '^scheduler_failures_np2$' || status=$?
 log "tests finished in $((SECONDS - t1)) s with status $status (stage total $((SECONDS - t0)) s)"

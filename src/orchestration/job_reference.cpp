@@ -89,6 +89,9 @@ const std::vector<JobKey>& job_reference() {
       {"architecture.dropout", "[number]", "none", "dense_skip: dropout rates to choose from"},
       {"architecture.cells", "[lstm, gru]", "[lstm, gru]", "stacked_rnn: recurrent cells to choose from"},
       {"architecture.merge", "add, concat", "add", "stacked_rnn: how a skip merges"},
+      {"architecture.head", "flatten, per_step", "flatten",
+       "with a sequence: flatten (every forecast step reads every input step) or per_step (a dense on each step, "
+       "seq2seq; needs horizon == window)"},
       {"space", "object", "required without an architecture", "the hyperparameters searched"},
       {"space.parameters", "array", "required", "one object per hyperparameter (alias: params)"},
       {"space.params", "array", "-", "alias of parameters"},

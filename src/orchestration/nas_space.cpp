@@ -182,6 +182,15 @@ const EnumNames<Merge> kMergeNames("merge", {{Merge::Add, "add"}, {Merge::Concat
 const char* to_string(Merge merge) { return kMergeNames.name(merge); }
 Merge parse_merge(const std::string& name) { return kMergeNames.parse(name); }
 
+namespace {
+const EnumNames<SequenceHead> kHeadNames("head", {{SequenceHead::Flatten, "flatten"}, {SequenceHead::PerStep, "per_step"}});
+// What the per-step head asks for, in every error about it.
+constexpr const char* kPerStepHead = "the per-step head (set_sequence_head, or a job's architecture.head \"per_step\")";
+}  // namespace
+
+const char* to_string(SequenceHead head) { return kHeadNames.name(head); }
+SequenceHead parse_sequence_head(const std::string& name) { return kHeadNames.parse(name); }
+
 // --- ArchitectureSpace: definition ---------------------------------------------------------
 
 ArchitectureSpace::ArchitectureSpace(int inputs, int outputs, Activation output_activation, int max_choices)
@@ -199,6 +208,10 @@ void ArchitectureSpace::set_io(int inputs, int outputs) {
                                       << inputs << " per sample): recurrent layers read sequences, so the space "
                                                    "needs a sequence input (set_sequence_io, or a job's sequence "
                                                    "section) or dense layers only");
+  KYPER_REQUIRE(head_ != SequenceHead::PerStep,
+                "architecture space: " << kPerStepHead << " needs a sequence input (set_sequence_io, or a job's "
+                                          "sequence section), but the inputs are plain features ("
+                                       << inputs << " per sample); leave it out or use \"flatten\"");
   inputs_ = inputs, outputs_ = outputs;
   steps_ = features_per_step_ = horizon_ = targets_per_step_ = 0;
 }
@@ -211,8 +224,20 @@ void ArchitectureSpace::set_sequence_io(int steps, int features_per_step, int ho
                 "architecture space: " << steps << " steps of " << features_per_step << " features in and " << horizon
                                        << " steps of " << targets_per_step << " targets out exceed " << kMaxUnits
                                        << " values per sample");
+  KYPER_REQUIRE(head_ != SequenceHead::PerStep || steps == horizon,
+                "architecture space: " << kPerStepHead << " needs horizon == steps (one output step per input "
+                                          "step), got " << steps << " steps and horizon " << horizon
+                                       << "; use the flatten head");
   steps_ = steps, features_per_step_ = features_per_step, horizon_ = horizon, targets_per_step_ = targets_per_step;
   inputs_ = steps * features_per_step, outputs_ = horizon * targets_per_step;
+}
+
+void ArchitectureSpace::set_sequence_head(SequenceHead head) {
+  KYPER_REQUIRE(head != SequenceHead::PerStep || !is_sequence() || steps_ == horizon_,
+                "architecture space: " << kPerStepHead << " needs horizon == steps (one output step per input "
+                                          "step), got " << steps_ << " steps and horizon " << horizon_
+                                       << "; use the flatten head");
+  head_ = head;
 }
 
 std::string ArchitectureSpace::first_recurrent() const {
@@ -357,6 +382,10 @@ ArchitectureSpace::Built ArchitectureSpace::realize(const std::vector<int>& arch
                                         << inputs_ << " features per sample): recurrent layers read sequences, so "
                                                       "the space needs a sequence input (set_sequence_io, or a job's "
                                                       "sequence section) or dense layers only");
+  KYPER_REQUIRE(is_sequence() || head_ != SequenceHead::PerStep,
+                "architecture space: " << kPerStepHead << " needs a sequence input (set_sequence_io, or a job's "
+                                          "sequence section), but the space has plain inputs ("
+                                       << inputs_ << " features per sample); leave it out or use \"flatten\"");
   Built built;
   GraphSpec& g = built.graph;
   // Widths per step in a sequence space: every layer and merge acts on each step alike.
@@ -435,13 +464,15 @@ ArchitectureSpace::Built ArchitectureSpace::realize(const std::vector<int>& arch
     g.output("output", g.dense("head", current, outputs_, output_activation_));
     built.lines.push_back("head: dense " + std::to_string(outputs_) + " " + activation + " -> width " +
                           std::to_string(outputs_));
-  } else if (steps_ == horizon_) {
-    // Sequence to sequence: the same dense layer on every step gives each step's targets.
+  } else if (head_ == SequenceHead::PerStep) {
+    // Sequence to sequence (steps == horizon, checked by the setters): the same dense layer on every
+    // step gives each step's targets from the state after the matching input step only.
     g.output("output", g.dense("head", current, targets_per_step_, output_activation_));
     built.lines.push_back("head: dense " + std::to_string(targets_per_step_) + " " + activation +
-                          " on every step -> " + std::to_string(horizon_) + " steps of width " +
+                          " on every step (per_step) -> " + std::to_string(horizon_) + " steps of width " +
                           std::to_string(targets_per_step_));
   } else {
+    // Every output step reads every step of the final sequence.
     const std::string flat = g.flatten("head/flatten", current);
     built.lines.push_back("head/flatten: " + std::to_string(steps_) + " steps of width " +
                           std::to_string(width[current]) + " -> width " + std::to_string(long(steps_) * width[current]));
@@ -574,9 +605,10 @@ ArchitectureSpace residual_mlp_space(int inputs, int outputs, int blocks, const 
 
 ArchitectureSpace stacked_rnn_space(int steps, int features_per_step, int horizon, int targets_per_step, int blocks,
                                     const std::vector<OpKind>& cells, const std::vector<int>& units, int anchors,
-                                    Merge merge) {
+                                    Merge merge, SequenceHead head) {
   ArchitectureSpace space(0, 0);
   space.set_sequence_io(steps, features_per_step, horizon, targets_per_step);
+  space.set_sequence_head(head);
   add_stacked_rnn(space, blocks, cells, units, anchors, merge);
   return space;
 }
@@ -591,7 +623,7 @@ using kyper::JsonObject;
 const std::set<std::string> kNodeKeys{"name", "type"};
 const std::map<std::string, std::set<std::string>> kNodeTypeKeys{
     {"constant", {"op"}}, {"variable", {"ops"}}, {"mirror", {"of"}}, {"skip", {"anchors", "merge"}}};
-const std::set<std::string> kSpaceKeys{"output_activation", "max_choices", "inputs", "outputs"};
+const std::set<std::string> kSpaceKeys{"output_activation", "max_choices", "inputs", "outputs", "head"};
 const std::set<std::string> kNodesKeys{"nodes"};
 const std::set<std::string> kDenseSkipKeys{"preset", "blocks", "units", "activations", "anchors", "dropout"};
 const std::set<std::string> kResidualKeys{"preset", "blocks", "widths", "activations", "anchors"};
@@ -679,6 +711,14 @@ ArchitectureSpace ArchitectureSpace::from_json(const std::string& text, const st
   const Activation output_activation = top.checked("output_activation", [&] { return parse_activation(output_activation_name); });
   const int max_choices = int(top.integer_in("max_choices", 64, 2, 1 << 20));
   ArchitectureSpace space(inputs, outputs, output_activation, max_choices);
+  const std::string head_name = top.text("head", "flatten");
+  const SequenceHead head = top.checked("head", [&] { return parse_sequence_head(head_name); });
+  if (head == SequenceHead::PerStep)
+    for (const char* io : {"inputs", "outputs"})
+      KYPER_REQUIRE(!top.has(io), top.key("head") << ": \"per_step\" is a sequence head, but " << top.path(io)
+                                                  << " makes a plain space; leave out inputs and outputs (a sequence "
+                                                     "space takes its widths from the job's sequence section)");
+  space.set_sequence_head(head);
 
   const std::vector<Activation> default_activations = {Activation::Relu, Activation::Tanh};
   if (preset == "dense_skip") {

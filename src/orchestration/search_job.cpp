@@ -157,7 +157,10 @@ search::Space read_spaces(const JsonObject& top, const std::string& path, Traini
       // The space reads the window step by step and forecasts horizon steps of the targets (x2 for
       // a Gaussian head's mean and variance).
       const SequenceSpec& seq = problem.sequence;
-      arch->set_sequence_io(seq.window, int(seq.inputs.size()), seq.horizon, output_width(problem) / seq.horizon);
+      top.checked("architecture", [&] {  // e.g. a per_step head with window != horizon
+        arch->set_sequence_io(seq.window, int(seq.inputs.size()), seq.horizon, output_width(problem) / seq.horizon);
+        return 0;
+      });
     } else if (arch->inputs() == 0 || arch->outputs() == 0) {
       top.checked("architecture", [&] {  // e.g. recurrent layers without a sequence section
         arch->set_io(arch->inputs() ? arch->inputs() : int(problem.train.num_features()),

@@ -203,7 +203,7 @@ TEST(NasSearch, RandomEvolutionAndAgeboSearchARecurrentSpaceLikeADenseOne) {
   const auto space = rnn_space();
   ASSERT_EQ(space.choices(), (std::vector<int>{5, 2, 5, 3}));
   const ArchitectureScore score{space, {3, 1, 4, 2}};  // lstm 8 with a skip, then gru 4 with a skip
-  // Every proposed architecture is a valid sequence-to-sequence graph.
+  // Every proposed architecture is a valid sequence graph (6 steps in, 6 steps of 1 target out).
   auto check = [&](const std::vector<int>& a) {
     const GraphPlan plan = plan_graph(space.build(a));
     EXPECT_EQ(plan.input_steps, 6);

@@ -653,7 +653,7 @@ constexpr int kSteps = 4, kFeatures = 3, kTargets = 2;
 // earlier anchor; r2: lstm 3 or identity; s1 may concat an earlier anchor.
 // Anchors: input, r0, r1 at s0 (2 reachable: 3 choices); input, r0, s0's merge (r1 when s0 merges
 // nothing), r2 at s1 (3 reachable: 4 choices).
-ArchitectureSpace small_rnn_space(int horizon) {
+ArchitectureSpace small_rnn_space(int horizon, SequenceHead head = SequenceHead::Flatten) {
   ArchitectureSpace space(0, 0);
   space.variable("r0", {Operation::identity(), Operation::parse("lstm:4"), Operation::parse("gru:6")});
   space.variable("r1", {Operation::identity(), Operation::gru(4), Operation::parse("dense:5:tanh")});
@@ -661,6 +661,7 @@ ArchitectureSpace small_rnn_space(int horizon) {
   space.variable("r2", {Operation::lstm(3), Operation::identity()});
   space.skip("s1", 3, Merge::Concat);
   space.set_sequence_io(kSteps, kFeatures, horizon, kTargets);
+  space.set_sequence_head(head);
   return space;
 }
 
@@ -676,9 +677,9 @@ const char* const kSmallRnnSpaceJson = R"({
 // small_rnn_space's semantics written out by hand, widths per step. The lead's layout: an LSTM of h
 // units on in features has input weights in x 4h, recurrent weights h x 4h and a bias of 4h; a GRU
 // 3 gates and a recurrent bias of h more. Every layer keeps the steps (recurrent layers return
-// sequences); the head is a dense on every step (steps == horizon) or a dense on the flattened
-// steps x width vector.
-long expected_rnn_parameters(const std::vector<int>& a, int horizon) {
+// sequences); the head is a dense on every step (PerStep, steps == horizon) or a dense on the
+// flattened steps x width vector (Flatten).
+long expected_rnn_parameters(const std::vector<int>& a, int horizon, SequenceHead head = SequenceHead::Flatten) {
   struct Tensor {
     int id, width;
   };
@@ -715,9 +716,20 @@ long expected_rnn_parameters(const std::vector<int>& a, int horizon) {
     const Tensor source = sources[a[4] - 1];
     if (source.id != r2.id) after_s1 = Tensor{next_id++, r2.width + source.width};
   }
-  if (horizon == kSteps) dense(after_s1, kTargets);
+  if (head == SequenceHead::PerStep) dense(after_s1, kTargets);
   else dense(Tensor{next_id++, kSteps * after_s1.width}, horizon * kTargets);
   return parameters;
+}
+
+// The heads the small space can have: per step (steps == horizon), flattened with steps == horizon
+// (the default) and flattened with a shorter horizon.
+struct HeadCase {
+  int horizon;
+  SequenceHead head;
+};
+const HeadCase kHeadCases[] = {{kSteps, SequenceHead::PerStep}, {kSteps, SequenceHead::Flatten}, {2, SequenceHead::Flatten}};
+std::string trace(const HeadCase& c) {
+  return "horizon " + std::to_string(c.horizon) + ", head " + to_string(c.head);
 }
 
 const PlannedNode* find_planned(const GraphPlan& plan, const std::string& name) {
@@ -746,9 +758,11 @@ TEST(NasRecurrent, OperationsParseRoundTripAndRejectBadUnits) {
 }
 
 TEST(NasRecurrent, EveryArchitectureBuildsAValidGraphForBothHeads) {
-  for (int horizon : {kSteps, 2}) {
-    SCOPED_TRACE("horizon " + std::to_string(horizon));
-    const ArchitectureSpace space = small_rnn_space(horizon);
+  for (const HeadCase& c : kHeadCases) {
+    SCOPED_TRACE(trace(c));
+    const int horizon = c.horizon;
+    const ArchitectureSpace space = small_rnn_space(horizon, c.head);
+    EXPECT_EQ(space.sequence_head(), c.head);
     EXPECT_TRUE(space.is_sequence());
     EXPECT_TRUE(space.recurrent());
     EXPECT_EQ(space.inputs(), kSteps * kFeatures);
@@ -762,7 +776,7 @@ TEST(NasRecurrent, EveryArchitectureBuildsAValidGraphForBothHeads) {
       EXPECT_EQ(plan.input_steps, kSteps);
       EXPECT_EQ(plan.input_width, space.inputs());
       EXPECT_EQ(plan.output_width, space.outputs());
-      EXPECT_EQ(plan.parameter_count, expected_rnn_parameters(a, horizon));
+      EXPECT_EQ(plan.parameter_count, expected_rnn_parameters(a, horizon, c.head));
       EXPECT_EQ(space.parameter_count(a), plan.parameter_count);
       distinct_counts.insert(plan.parameter_count);
       for (const auto& n : g.nodes) {
@@ -778,16 +792,17 @@ TEST(NasRecurrent, EveryArchitectureBuildsAValidGraphForBothHeads) {
       const PlannedNode* head = find_planned(plan, "head");
       ASSERT_NE(head, nullptr);
       EXPECT_EQ(head->kind, NodeKind::Dense);
-      EXPECT_EQ(find_node(g, "head/flatten") != nullptr, horizon != kSteps);
+      EXPECT_EQ(find_node(g, "head/flatten") != nullptr, c.head == SequenceHead::Flatten);
+      EXPECT_EQ(head->sequence, c.head == SequenceHead::PerStep);
     }
     EXPECT_GT(distinct_counts.size(), 40u);
   }
 }
 
-TEST(NasRecurrent, HeadIsPerStepWhenStepsEqualHorizonAndFlattensOtherwise) {
+TEST(NasRecurrent, HeadIsPerStepOnlyWhenAskedAndFlattensByDefault) {
   // r0 = lstm 4, r1 = identity, r2 = identity: the head reads r0's sequence.
   const std::vector<int> a = {1, 0, 0, 1, 0};
-  const ArchitectureSpace seq2seq = small_rnn_space(kSteps);
+  const ArchitectureSpace seq2seq = small_rnn_space(kSteps, SequenceHead::PerStep);
   const GraphSpec g = seq2seq.build(a);
   const NodeSpec* head = find_node(g, "head");
   ASSERT_NE(head, nullptr);
@@ -802,7 +817,24 @@ TEST(NasRecurrent, HeadIsPerStepWhenStepsEqualHorizonAndFlattensOtherwise) {
   EXPECT_EQ(seq2seq.parameter_count(a), 128 + 10);
   EXPECT_THAT(seq2seq.summary(a), HasSubstr("input: 4 steps of width 3"));
   EXPECT_THAT(seq2seq.summary(a), HasSubstr("r0: lstm 4 -> width 4"));
-  EXPECT_THAT(seq2seq.summary(a), HasSubstr("head: dense 2 identity on every step -> 4 steps of width 2"));
+  EXPECT_THAT(seq2seq.summary(a), HasSubstr("head: dense 2 identity on every step (per_step) -> 4 steps of width 2"));
+  EXPECT_EQ(find_node(g, "head/flatten"), nullptr);
+
+  // The default head with steps == horizon flattens too: every output step reads every input step.
+  const ArchitectureSpace same = small_rnn_space(kSteps);
+  EXPECT_EQ(same.sequence_head(), SequenceHead::Flatten);
+  const GraphSpec s = same.build(a);
+  ASSERT_NE(find_node(s, "head/flatten"), nullptr);
+  EXPECT_EQ(find_node(s, "head/flatten")->inputs, std::vector<std::string>{"r0"});
+  EXPECT_EQ(find_node(s, "head")->inputs, std::vector<std::string>{"head/flatten"});
+  EXPECT_EQ(find_node(s, "head")->units, kSteps * kTargets);
+  const GraphPlan splan = plan_graph(s);
+  EXPECT_FALSE(find_planned(splan, "head")->sequence);
+  EXPECT_EQ(splan.output_width, kSteps * kTargets);
+  // lstm 128; head on 4 x 4 = 16 values -> 4 x 2 = 8: 16 * 8 + 8 = 136.
+  EXPECT_EQ(same.parameter_count(a), 128 + 136);
+  EXPECT_THAT(same.summary(a), HasSubstr("head/flatten: 4 steps of width 4 -> width 16"));
+  EXPECT_THAT(same.summary(a), HasSubstr("head: dense 8 identity -> 4 steps of width 2"));
 
   const ArchitectureSpace forecast = small_rnn_space(3);  // 4 steps in, 3 steps of 2 targets out
   const GraphSpec f = forecast.build(a);
@@ -822,7 +854,7 @@ TEST(NasRecurrent, HeadIsPerStepWhenStepsEqualHorizonAndFlattensOtherwise) {
 }
 
 TEST(NasRecurrent, HandCountedGruAndTimeDistributedDense) {
-  const ArchitectureSpace space = small_rnn_space(kSteps);
+  const ArchitectureSpace space = small_rnn_space(kSteps, SequenceHead::PerStep);
   // r0 gru 3 -> 6: 3 * (18 + 36 + 6) + 6 = 186; r1 dense 6 -> 5 on every step: 35; r2 lstm 5 -> 3:
   // 4 * (15 + 9 + 3) = 108; head 3 -> 2: 8.
   EXPECT_EQ(space.parameter_count({2, 2, 0, 0, 0}), 186 + 35 + 108 + 8);
@@ -836,7 +868,7 @@ TEST(NasRecurrent, HandCountedGruAndTimeDistributedDense) {
 }
 
 TEST(NasRecurrent, SkipsMergeSequencesByAddAndConcatAcrossWidths) {
-  const ArchitectureSpace space = small_rnn_space(kSteps);
+  const ArchitectureSpace space = small_rnn_space(kSteps, SequenceHead::PerStep);
   // s0 = 2 adds the 3-wide input to r1's 4-wide gru through a time-distributed projection 3 -> 4.
   const GraphSpec added = space.build({1, 1, 2, 1, 0});
   const NodeSpec* projection = find_node(added, "s0/projection");
@@ -869,12 +901,14 @@ TEST(NasRecurrent, SkipsMergeSequencesByAddAndConcatAcrossWidths) {
 
 TEST(NasRecurrent, IdentityOnlyArchitectureIsTheHeadAlone) {
   const std::vector<int> a = {0, 0, 1, 1, 2};  // skips reach only the input, the current tensor
-  const GraphSpec g = small_rnn_space(kSteps).build(a);
+  const GraphSpec g = small_rnn_space(kSteps, SequenceHead::PerStep).build(a);
   ASSERT_EQ(g.nodes.size(), 3u);  // input, head, output
   EXPECT_EQ(g.nodes[0].kind, NodeKind::Input);
   EXPECT_EQ(g.nodes[0].steps, kSteps);
   EXPECT_EQ(g.nodes[0].units, kFeatures);
-  EXPECT_EQ(small_rnn_space(kSteps).parameter_count(a), kFeatures * kTargets + kTargets);
+  EXPECT_EQ(small_rnn_space(kSteps, SequenceHead::PerStep).parameter_count(a), kFeatures * kTargets + kTargets);
+  EXPECT_EQ(small_rnn_space(kSteps).build(a).nodes.size(), 4u);  // the default head flattens
+  EXPECT_EQ(small_rnn_space(kSteps).parameter_count(a), (kSteps * kFeatures) * (kSteps * kTargets) + kSteps * kTargets);
   const GraphSpec flat = small_rnn_space(2).build(a);
   EXPECT_EQ(flat.nodes.size(), 4u);  // input, head/flatten, head, output
   EXPECT_EQ(small_rnn_space(2).parameter_count(a), (kSteps * kFeatures) * (2 * kTargets) + 2 * kTargets);
@@ -909,10 +943,19 @@ TEST(NasRecurrent, RecurrentLayersNeedASequenceSpaceAndTheErrorNamesTheNode) {
   EXPECT_EQ(seq.input_steps, 3);
   EXPECT_EQ(seq.output_width, 3);
   // layer_0 2 -> 4 on every step (12), skip_0's projection 2 -> 4 (12), layer_1 4 -> 4 (20), skip_1
-  // projects the input again (12), head 4 -> 1 (5).
-  EXPECT_EQ(seq.parameter_count, 12 + 12 + 20 + 12 + 5);
+  // projects the input again (12), the default head on 3 x 4 = 12 values -> 3 (39).
+  EXPECT_EQ(seq.parameter_count, 12 + 12 + 20 + 12 + 39);
+  dense.set_sequence_head(SequenceHead::PerStep);  // head 4 -> 1 on every step (5)
+  EXPECT_EQ(plan_graph(dense.build({1, 1, 1, 2})).parameter_count, 12 + 12 + 20 + 12 + 5);
+  EXPECT_THAT(error_of([&] { dense.set_io(6, 2); }), HasSubstr("architecture.head"));
+  EXPECT_TRUE(dense.is_sequence());  // unchanged by the failed call
+  dense.set_sequence_head(SequenceHead::Flatten);
   dense.set_io(6, 2);
   EXPECT_FALSE(dense.is_sequence());
+  // A plain space has no sequence head: per_step is an error there, at set_io (above) or at build.
+  dense.set_sequence_head(SequenceHead::PerStep);
+  EXPECT_THAT(error_of([&] { dense.build({1, 1, 1, 2}); }), HasSubstr("per-step head"));
+  dense.set_sequence_head(SequenceHead::Flatten);
   EXPECT_EQ(plan_graph(dense.build({1, 1, 1, 2})).input_steps, 0);
 
   EXPECT_THAT(error_of([&] { dense.set_sequence_io(0, 2, 3, 1); }), HasSubstr("must be positive"));
@@ -962,8 +1005,24 @@ TEST(NasRecurrent, StackedRnnPresetFromJsonMatchesTheFunction) {
   // layer_2 identity, skip_2 = 2 reaches layer_0 through the same projection widths 16 -> 64.
   EXPECT_EQ(find_node(g, "skip_2")->inputs, (std::vector<std::string>{"skip_1", "skip_2/projection"}));
   // lstm 3 -> 16: 4 * (48 + 256 + 16) = 1280; gru 16 -> 64: 3 * (1024 + 4096 + 64) + 64 = 15616;
-  // two projections 16 -> 64: 2 * 1088; head 64 -> 1 on every step: 65.
-  EXPECT_EQ(cpp.parameter_count({1, 0, 6, 1, 0, 2}), 1280 + 15616 + 2 * 1088 + 65);
+  // two projections 16 -> 64: 2 * 1088; the default head on 8 x 64 = 512 values -> 8: 4104.
+  EXPECT_EQ(cpp.parameter_count({1, 0, 6, 1, 0, 2}), 1280 + 15616 + 2 * 1088 + 4104);
+  EXPECT_NE(find_node(g, "head/flatten"), nullptr);
+  // The per-step head, asked for in C++ or JSON: head 64 -> 1 on every step: 65.
+  const ArchitectureSpace per_step = stacked_rnn_space(8, 3, 8, 1, 3, {OpKind::Lstm, OpKind::Gru}, {16, 32, 64}, 2,
+                                                       Merge::Add, SequenceHead::PerStep);
+  EXPECT_EQ(per_step.sequence_head(), SequenceHead::PerStep);
+  EXPECT_EQ(per_step.parameter_count({1, 0, 6, 1, 0, 2}), 1280 + 15616 + 2 * 1088 + 65);
+  EXPECT_EQ(find_node(per_step.build({1, 0, 6, 1, 0, 2}), "head/flatten"), nullptr);
+  ArchitectureSpace json_per_step =
+      ArchitectureSpace::from_json(R"({"preset": "stacked_rnn", "head": "per_step"})", "nas.json");
+  EXPECT_EQ(json_per_step.sequence_head(), SequenceHead::PerStep);
+  json_per_step.set_sequence_io(8, 3, 8, 1);
+  EXPECT_EQ(json_per_step.summary({1, 0, 6, 1, 0, 2}), per_step.summary({1, 0, 6, 1, 0, 2}));
+  EXPECT_EQ(ArchitectureSpace::from_json(R"({"preset": "stacked_rnn", "head": "flatten"})", "nas.json").sequence_head(),
+            SequenceHead::Flatten);
+  EXPECT_EQ(ArchitectureSpace::from_json(R"({"preset": "stacked_rnn"})", "nas.json").sequence_head(),
+            SequenceHead::Flatten);
 
   // Defaults, concat merges and one cell kind.
   EXPECT_EQ(ArchitectureSpace::from_json(R"({"preset": "stacked_rnn"})", "nas.json").choices(), cpp.choices());
@@ -987,6 +1046,33 @@ TEST(NasRecurrent, StackedRnnPresetFromJsonMatchesTheFunction) {
   EXPECT_THROW(stacked_rnn_space(8, 3, 8, 1, 2, {OpKind::Lstm}, {}), Error);
   EXPECT_THAT(error_of([] { stacked_rnn_space(8, 3, 8, 1, 2, {OpKind::Dense}); }), HasSubstr("cells must be lstm or gru"));
   EXPECT_THROW(stacked_rnn_space(0, 3, 8, 1), Error);
+}
+
+TEST(NasRecurrent, PerStepHeadNeedsAsManyOutputStepsAsInputSteps) {
+  // Asked for by stacked_rnn_space, by set_sequence_head after set_sequence_io, or before it.
+  const std::string preset = error_of([] {
+    stacked_rnn_space(8, 3, 2, 1, 2, {OpKind::Lstm}, {4}, 1, Merge::Add, SequenceHead::PerStep);
+  });
+  EXPECT_THAT(preset, HasSubstr("per-step head"));
+  EXPECT_THAT(preset, HasSubstr("architecture.head"));
+  EXPECT_THAT(preset, HasSubstr("got 8 steps and horizon 2"));
+  ArchitectureSpace after = small_rnn_space(2);
+  EXPECT_THAT(error_of([&] { after.set_sequence_head(SequenceHead::PerStep); }), HasSubstr("horizon == steps"));
+  EXPECT_EQ(after.sequence_head(), SequenceHead::Flatten);  // unchanged by the failed call
+  ArchitectureSpace before = small_rnn_space(kSteps, SequenceHead::PerStep);
+  EXPECT_THAT(error_of([&] { before.set_sequence_io(kSteps, kFeatures, 3, kTargets); }),
+              HasSubstr("got 4 steps and horizon 3"));
+  EXPECT_EQ(before.horizon(), kSteps);  // unchanged by the failed call
+  // The head is set before the job's sequence section gives the widths: JSON per_step, then a
+  // horizon other than the window.
+  ArchitectureSpace json = ArchitectureSpace::from_json(R"({"preset": "stacked_rnn", "head": "per_step"})", "job.json",
+                                                        "architecture");
+  EXPECT_THAT(error_of([&] { json.set_sequence_io(8, 3, 1, 1); }), HasSubstr("architecture.head"));
+  EXPECT_NO_THROW(json.set_sequence_io(8, 3, 8, 1));
+  // Flatten takes any horizon.
+  EXPECT_NO_THROW(stacked_rnn_space(8, 3, 2, 1, 2, {OpKind::Lstm}, {4}, 1, Merge::Add, SequenceHead::Flatten));
+  EXPECT_EQ(parse_sequence_head("per_step"), SequenceHead::PerStep);
+  EXPECT_EQ(std::string(to_string(SequenceHead::Flatten)), "flatten");
 }
 
 TEST(NasRecurrent, JsonErrorsNameTheKey) {
@@ -1018,6 +1104,20 @@ TEST(NasRecurrent, JsonErrorsNameTheKey) {
   EXPECT_THAT(io, HasSubstr("sequence"));
   EXPECT_THAT(error(R"({"outputs": 1, "nodes": [{"name": "c", "type": "constant", "op": "gru:4"}]})"),
               HasSubstr("key 'architecture.outputs': constant node 'c' offers 'gru:4'"));
+  // The head: a known name, in every form; per_step only without plain widths.
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "head": "perstep"})"),
+              HasSubstr("job.json: key 'architecture.head': unknown head 'perstep' (did you mean 'per_step'?)"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "head": "perstep"})"), HasSubstr("(valid: flatten, per_step)"));
+  EXPECT_THAT(error(R"({"preset": "stacked_rnn", "head": 1})"), HasSubstr("key 'architecture.head'"));
+  EXPECT_THAT(error(R"({"head": "per_step", "nodes": [{"name": "c", "type": "constant", "op": "dense:4"}],
+                        "inputs": 4, "outputs": 1})"),
+              HasSubstr("job.json: key 'architecture.head': \"per_step\" is a sequence head, but architecture.inputs"));
+  const ArchitectureSpace nodes = ArchitectureSpace::from_json(
+      R"({"head": "per_step", "nodes": [{"name": "r", "type": "variable", "ops": ["identity", "lstm:4"]}]})",
+      "job.json", "architecture");
+  EXPECT_EQ(nodes.sequence_head(), SequenceHead::PerStep);
+  const auto keys = ArchitectureSpace::json_keys();
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "head"), keys.end());
 }
 
 TEST(NasRecurrent, RandomStackedRnnArchitecturesAllBuildAndRoundTripThroughTheSearchSpace) {
@@ -1050,11 +1150,12 @@ TEST(NasRecurrent, ArchitecturesRunForwardInANetworkStepMajorAndCausal) {
   std::mt19937_64 rng(31);
   std::uniform_real_distribution<float> u(-1, 1);
   for (float& v : x) v = u(rng);
-  for (int horizon : {kSteps, 2}) {
-    SCOPED_TRACE("horizon " + std::to_string(horizon));
-    const ArchitectureSpace space = small_rnn_space(horizon);
+  for (const HeadCase& c : kHeadCases) {
+    SCOPED_TRACE(trace(c));
+    const int horizon = c.horizon;
+    const ArchitectureSpace space = small_rnn_space(horizon, c.head);
     Network<float> net(space.build(a), 13);
-    EXPECT_EQ(net.parameter_count(), expected_rnn_parameters(a, horizon));
+    EXPECT_EQ(net.parameter_count(), expected_rnn_parameters(a, horizon, c.head));
     EXPECT_EQ(net.input_width(), kSteps * kFeatures);
     EXPECT_EQ(net.output_width(), horizon * kTargets);
     const std::vector<float> y = net.predict(x.data(), rows);
@@ -1069,7 +1170,7 @@ TEST(NasRecurrent, ArchitecturesRunForwardInANetworkStepMajorAndCausal) {
     for (size_t k = 0; k < y.size(); ++k) {
       const bool first_sample = k < per_sample;
       const bool last_step = k % per_sample >= per_sample - kTargets;
-      if (!first_sample || (horizon == kSteps && !last_step)) EXPECT_EQ(y[k], y2[k]) << k;
+      if (!first_sample || (c.head == SequenceHead::PerStep && !last_step)) EXPECT_EQ(y[k], y2[k]) << k;
     }
     bool moved = false;
     for (size_t k = per_sample - kTargets; k < per_sample; ++k) moved = moved || y[k] != y2[k];

@@ -10,7 +10,7 @@
 // (dense, dropout, activation and skip merges are time-distributed), lstm/gru layers return their
 // whole sequence so they stack and skip-connect like dense ones (as in Maulik et al., "Recurrent
 // Neural Network Architecture Search for Geophysical Emulation", SC20), and the head maps the final
-// sequence to horizon x targets_per_step values per sample, step-major.
+// sequence to horizon x targets_per_step values per sample, step-major (see SequenceHead).
 #pragma once
 
 #include <string>
@@ -57,6 +57,15 @@ enum class Merge { Add, Concat };
 const char* to_string(Merge merge);
 Merge parse_merge(const std::string& name);  // "add" or "concat"
 
+// The head of a sequence space. Flatten (the default): "head/flatten" lays the final sequence's
+// steps side by side, then a dense "head" of horizon * targets_per_step units, so every forecast
+// step reads every input step. PerStep (only when steps == horizon): a time-distributed dense
+// "head" of targets_per_step units on every step, the sequence-to-sequence form of Maulik et al.
+// (SC20); output step k then reads only the recurrent state after input step k.
+enum class SequenceHead { Flatten, PerStep };
+const char* to_string(SequenceHead head);
+SequenceHead parse_sequence_head(const std::string& name);  // "flatten" or "per_step"
+
 // Anchors are the input and the output of every constant, variable and mirror node so far, where a
 // skip that merges replaces the most recent anchor (its running tensor) with the merged tensor: as
 // in DeepHyper, an anchor is a block's output after its skip merge, so later skips connect to
@@ -85,10 +94,13 @@ class ArchitectureSpace {
   void set_io(int inputs, int outputs);
   // A sequence space (see the top of this file): inputs() becomes steps * features_per_step and
   // outputs() horizon * targets_per_step, the values per sample of the graph's input and output.
-  // The head: with steps == horizon a time-distributed dense "head" of targets_per_step units on
-  // the final sequence (sequence to sequence); otherwise "head/flatten" (the steps side by side)
-  // then a dense "head" of horizon * targets_per_step units.
+  // The head: see SequenceHead and set_sequence_head (default Flatten). Throws when the space has
+  // the per-step head and steps != horizon.
   void set_sequence_io(int steps, int features_per_step, int horizon, int targets_per_step);
+  // The head of a sequence space; PerStep needs steps == horizon (checked here for a sequence
+  // space, else by set_sequence_io; build() throws for a plain space with the per-step head).
+  void set_sequence_head(SequenceHead head);
+  SequenceHead sequence_head() const { return head_; }
   bool is_sequence() const { return steps_ > 0; }
   int steps() const { return steps_; }                        // 0 for a plain space
   int features_per_step() const { return features_per_step_; }  // 0 for a plain space
@@ -131,10 +143,11 @@ class ArchitectureSpace {
   // or a preset: {"preset": "dense_skip", "blocks": 3, "units": [16, 32], "activations": ["relu"],
   //  "anchors": 2, "dropout": [0.0, 0.1]}, {"preset": "residual_mlp", "blocks": 3, "widths": [32, 64],
   //  "activations": ["relu"], "anchors": 2}, {"preset": "stacked_rnn", "blocks": 3, "cells": ["lstm",
-  //  "gru"], "units": [16, 32, 64], "anchors": 2, "merge": "add"}; preset keys left out take the
-  //  functions' defaults below. Optional "inputs"/"outputs" override set_io() (a plain space only:
-  //  with a recurrent node they are an error naming it; a sequence space takes its widths from
-  //  set_sequence_io).
+  //  "gru"], "units": [16, 32, 64], "anchors": 2, "merge": "add", "head": "flatten"}; preset keys
+  //  left out take the functions' defaults below. Optional "inputs"/"outputs" override set_io() (a
+  //  plain space only: with a recurrent node they are an error naming it; a sequence space takes its
+  //  widths from set_sequence_io). Optional "head" ("flatten" or "per_step", any form): the
+  //  sequence head (set_sequence_head); "per_step" with "inputs"/"outputs" is an error.
   // Errors read "<where>: key '<key_prefix>.nodes[2].ops[1]' ...".
   // Every key path the JSON form accepts ("nodes[].ops", "blocks", ...), for the key reference.
   static std::vector<std::string> json_keys();
@@ -169,6 +182,7 @@ class ArchitectureSpace {
 
   int inputs_ = 0, outputs_ = 0;
   int steps_ = 0, features_per_step_ = 0, horizon_ = 0, targets_per_step_ = 0;  // sequence space
+  SequenceHead head_ = SequenceHead::Flatten;
   Activation output_activation_ = Activation::Identity;
   int max_choices_ = 64;
   std::vector<Node> nodes_;
@@ -208,10 +222,10 @@ ArchitectureSpace residual_mlp_space(int inputs, int outputs, int blocks = 3,
 // returning its whole sequence) and a skip node "skip_<i>" that may merge one of the `anchors` most
 // recent earlier block outputs (after their own merges) by `merge`: add (through a time-distributed
 // dense projection when widths differ) or concat. A sequence space (see set_sequence_io); `cells`
-// holds OpKind::Lstm and/or OpKind::Gru.
+// holds OpKind::Lstm and/or OpKind::Gru; `head` as set_sequence_head (PerStep needs steps == horizon).
 ArchitectureSpace stacked_rnn_space(int steps, int features_per_step, int horizon, int targets_per_step,
                                     int blocks = 3, const std::vector<OpKind>& cells = {OpKind::Lstm, OpKind::Gru},
                                     const std::vector<int>& units = {16, 32, 64}, int anchors = 2,
-                                    Merge merge = Merge::Add);
+                                    Merge merge = Merge::Add, SequenceHead head = SequenceHead::Flatten);
 
 }  // namespace kyper::nas

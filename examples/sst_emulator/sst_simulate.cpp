@@ -10,8 +10,22 @@
 // with s(t) a slow (about a year) random modulation of the annual cycle's amplitude and r_k weekly
 // AR(1) amplitudes of four large-scale patterns (--noise, --noise-memory): seeded random forcing,
 // so the series is not periodic. Finite volumes, first-order upwind advection, explicit Euler substeps; every kernel is
-// a Kokkos parallel_for on the default execution space, the field is copied to the host once a
-// week for the snapshot.
+// a Kokkos parallel_for (the step a parallel_reduce that also returns the index below) on the
+// default execution space, the field is copied to the host once a week for the snapshot.
+//
+// ENSO-like feedbacks (the defaults: --bjerknes 2 --index-scale 0.5 --recharge 10; --bjerknes 0
+// --recharge 0 gives a field linear in itself but for the seasonal flow), driven by an index E(t): the field's amplitude
+// (degrees) on an equatorial east-west pattern P(x, y) = sin(2 pi x / 2) exp(-((y - 0.5) / 0.12)^2)
+// (mean square 1; T0 does not project on it), read every substep:
+//   --bjerknes b      the target gains b tanh(E / E0) P: a saturating Bjerknes-like positive
+//                     feedback (warm east -> weaker trades -> warmer east); b / E0 above the
+//                     pattern's damping makes E bistable (two regimes, switched by the noise)
+//   --recharge tau_h  plus a slow negative feedback h P with dh/dt = -E / tau_h (the recharge of the
+//                     thermocline, a hidden state): with --bjerknes, a relaxation oscillation
+//   --gyre-feedback g the gyres' strength gains g tanh(E / E0)
+//   --jet U           an equatorial zonal jet U tanh(E / E0) exp(-((y - 0.5) / 0.12)^2) (divergence-free)
+//   --index-scale E0  the saturation scale (degrees)
+// sst_simulate prints the index's mean, std, share of positive weeks and sign changes.
 //
 // After a spin-up (not written) it keeps `years` x 52 weekly snapshots, computes the POD (thin SVD
 // of the mean-removed snapshot matrix of the first years - test_years, Eigen BDCSVD), keeps the
@@ -26,6 +40,7 @@
 //   sst_simulate --output DIR [--nx 64] [--ny 32] [--years 20] [--test-years 6] [--modes 5]
 //                [--energy E (keep the fewest modes holding E of the variance, at most --modes)]
 //                [--context 16] [--seed 1] [--noise 0.6] [--noise-memory 0.9] [--flow-cycle 0.5]
+//                [--bjerknes 2] [--recharge 10] [--gyre-feedback 0] [--jet 0] [--index-scale 0.5]
 #include <Kokkos_Core.hpp>
 #include <kyper/kernels/math.hpp>
 
@@ -55,6 +70,7 @@ constexpr double kLx = 2.0, kLy = 1.0;
 constexpr double kGyre = 0.02;    // stream function amplitude: peak speed 2 pi A ~ 0.13 per week
 constexpr double kKappa = 0.002;  // diffusivity
 constexpr double kTau = 6.0;      // relaxation time (weeks)
+constexpr double kBand = 0.12;    // the equatorial band's half width (e-folding, in y)
 constexpr int kWeeksPerYear = 52;
 
 struct Options {
@@ -63,6 +79,8 @@ struct Options {
   double energy = 0;  // 0: exactly `modes`
   double noise = 0.6, noise_memory = 0.9;  // std and weekly AR(1) coefficient of the pattern forcing
   double flow_cycle = 0.5;                 // the gyres' strength: 1 + flow_cycle sin(2 pi t / 52 - pi / 3)
+  // The ENSO-like feedbacks (header): by default the recharge oscillator of the example.
+  double bjerknes = 2, recharge = 10, gyre_feedback = 0, jet = 0, index_scale = 0.5;
   unsigned long seed = 1;
 };
 
@@ -70,7 +88,8 @@ struct Options {
   std::fprintf(stderr,
                "sst_simulate: %s\nusage: sst_simulate --output DIR [--nx 64] [--ny 32] [--years 20] [--test-years 6]\n"
                "                    [--modes 5] [--energy E] [--context 16] [--seed 1] [--noise 0.6] [--noise-memory 0.9]\n"
-               "                    [--flow-cycle 0.5]\n",
+               "                    [--flow-cycle 0.5] [--bjerknes 2] [--recharge 10] [--gyre-feedback 0] [--jet 0]\n"
+               "                    [--index-scale 0.5]\n",
                message);
   std::exit(2);
 }
@@ -95,6 +114,11 @@ Options parse(int argc, char** argv) {
     else if (a == "--noise") o.noise = std::stod(value());
     else if (a == "--flow-cycle") o.flow_cycle = std::stod(value());
     else if (a == "--noise-memory") o.noise_memory = std::stod(value());
+    else if (a == "--bjerknes") o.bjerknes = std::stod(value());
+    else if (a == "--gyre-feedback") o.gyre_feedback = std::stod(value());
+    else if (a == "--jet") o.jet = std::stod(value());
+    else if (a == "--recharge") o.recharge = std::stod(value());
+    else if (a == "--index-scale") o.index_scale = std::stod(value());
     else if (a == "--spinup-years") o.spinup_years = std::stoi(value());
     else if (a.rfind("--kokkos", 0) == 0) continue;  // Kokkos' own options
     else usage(("unknown option " + a).c_str());
@@ -102,6 +126,7 @@ Options parse(int argc, char** argv) {
   if (o.output.empty()) usage("--output DIR is required");
   if (o.nx < 8 || o.ny < 8) usage("--nx and --ny must be at least 8");
   if (o.test_years < 1 || o.years - o.test_years < 2) usage("need at least 2 training years and 1 test year");
+  if (!(o.index_scale > 0) || o.recharge < 0) usage("--index-scale must be positive and --recharge not negative");
   if (o.modes < 1 || o.context < 0 || o.context > (o.years - o.test_years) * kWeeksPerYear) usage("bad --modes or --context");
   return o;
 }
@@ -113,17 +138,21 @@ struct Model {
   double dx, dy, dt;
   Field u, v;      // u(j, i): x-velocity on the face left of cell (i, j); v(j, i): below it
   Field t0, seas;  // T0(y), S(x, y)
+  Field enso;      // the equatorial east-west pattern E(x, y) of the index, mean square 1
+  Kokkos::View<double*> band;  // the equatorial jet's profile in y (1 at the equator)
   Kokkos::View<double***> patterns;  // (k, ny, nx)
 };
 
-Model build(int nx, int ny, double flow_cycle) {
+Model build(int nx, int ny, double flow_cycle, double flow_feedback, double jet) {
   Model m{nx, ny, kLx / nx, kLy / ny, 0, Field("u", ny, nx), Field("v", ny, nx), Field("t0", ny, nx),
-          Field("seasonal", ny, nx), Kokkos::View<double***>("patterns", kPatterns, ny, nx)};
+          Field("seasonal", ny, nx), Field("enso", ny, nx), Kokkos::View<double*>("band", ny),
+          Kokkos::View<double***>("patterns", kPatterns, ny, nx)};
   const double dx = m.dx, dy = m.dy;
   auto psi = KOKKOS_LAMBDA(int i, int j) {  // at the corner (i dx, j dy)
     return kGyre * kmath::sin(kPi * i * dx) * kmath::sin(2 * kPi * j * dy);
   };
-  auto u = m.u, v = m.v, t0 = m.t0, seas = m.seas;
+  auto u = m.u, v = m.v, t0 = m.t0, seas = m.seas, enso = m.enso;
+  auto band = m.band;
   auto patterns = m.patterns;
   Kokkos::parallel_for(
       "sst_setup", Kokkos::MDRangePolicy<Kokkos::Rank<2>>({0, 0}, {ny, nx}), KOKKOS_LAMBDA(int j, int i) {
@@ -137,9 +166,20 @@ Model build(int nx, int ny, double flow_cycle) {
         patterns(1, j, i) = kmath::sin(lon) * kmath::cos(lat);
         patterns(2, j, i) = kmath::cos(2 * lon + 0.5) * kmath::sin(lat);
         patterns(3, j, i) = kmath::sin(lon - 0.3) * kmath::sin(2 * lat);
+        const double g = kmath::exp(-(y - 0.5) * (y - 0.5) / (kBand * kBand));
+        enso(j, i) = kmath::sin(lon) * g;
+        if (i == 0) band(j) = g;
       });
+  double square = 0;
+  Kokkos::parallel_reduce(
+      "sst_enso_norm", Kokkos::MDRangePolicy<Kokkos::Rank<2>>({0, 0}, {ny, nx}),
+      KOKKOS_LAMBDA(int j, int i, double& acc) { acc += enso(j, i) * enso(j, i); }, square);
+  const double norm = std::sqrt(double(nx) * ny / square);
+  Kokkos::parallel_for(
+      "sst_enso_scale", Kokkos::MDRangePolicy<Kokkos::Rank<2>>({0, 0}, {ny, nx}),
+      KOKKOS_LAMBDA(int j, int i) { enso(j, i) *= norm; });
   // Substep: upwind CFL 0.4 and the explicit diffusion limit, whichever is smaller; whole weeks.
-  const double umax = 2 * kPi * kGyre * (1 + flow_cycle);
+  const double umax = 2 * kPi * kGyre * (1 + flow_cycle + flow_feedback) + jet;
   const double limit = std::min(0.4 * std::min(dx, dy) / umax, 0.2 / (kKappa * (1 / (dx * dx) + 1 / (dy * dy))));
   const int substeps = int(std::ceil(1.0 / limit));
   m.dt = 1.0 / substeps;
@@ -148,22 +188,38 @@ Model build(int nx, int ny, double flow_cycle) {
 
 struct Forcing {
   double flow;          // the gyres' strength this substep (a seasonal cycle of its own)
+  double jet;           // the equatorial jet's speed (positive: eastward)
+  double feedback;      // the Bjerknes term's amplitude in the target (degrees, on the pattern E)
   double seasonal;      // s(t) sin(2 pi t / 52)
   double r[kPatterns];  // pattern amplitudes
 };
 
+// The index: the field's amplitude on the pattern E (degrees; T0 does not project on it).
+double index(const Model& m, const Field& t) {
+  auto enso = m.enso;
+  double sum = 0;
+  Kokkos::parallel_reduce(
+      "sst_index", Kokkos::MDRangePolicy<Kokkos::Rank<2>>({0, 0}, {m.ny, m.nx}),
+      KOKKOS_LAMBDA(int j, int i, double& acc) { acc += t(j, i) * enso(j, i); }, sum);
+  return sum / (double(m.nx) * m.ny);
+}
+
 // One explicit step of dT/dt = -div(u T) + kappa lap T + (T* - T) / tau.
-void step(const Model& m, const Field& t, const Field& next, const Forcing& f) {
+// Returns the index of the new field (fused, one pass over the grid).
+double step(const Model& m, const Field& t, const Field& next, const Forcing& f) {
   const int nx = m.nx, ny = m.ny;
   const double dx = m.dx, dy = m.dy, dt = m.dt;
-  auto u = m.u, v = m.v, t0 = m.t0, seas = m.seas;
+  auto u = m.u, v = m.v, t0 = m.t0, seas = m.seas, enso = m.enso;
+  auto band = m.band;
   auto patterns = m.patterns;
-  Kokkos::parallel_for(
-      "sst_step", Kokkos::MDRangePolicy<Kokkos::Rank<2>>({0, 0}, {ny, nx}), KOKKOS_LAMBDA(int j, int i) {
+  double sum = 0;
+  Kokkos::parallel_reduce(
+      "sst_step", Kokkos::MDRangePolicy<Kokkos::Rank<2>>({0, 0}, {ny, nx}), KOKKOS_LAMBDA(int j, int i, double& acc) {
         const int ip = (i + 1) % nx, im = (i + nx - 1) % nx, jp = (j + 1) % ny, jm = (j + ny - 1) % ny;
         const double c = t(j, i);
         // Upwind fluxes through the four faces of cell (i, j).
-        const double uw = f.flow * u(j, i), ue = f.flow * u(j, ip), vs = f.flow * v(j, i), vn = f.flow * v(jp, i);
+        const double jet = f.jet * band(j);
+        const double uw = f.flow * u(j, i) + jet, ue = f.flow * u(j, ip) + jet, vs = f.flow * v(j, i), vn = f.flow * v(jp, i);
         const double fw = uw > 0 ? uw * t(j, im) : uw * c;
         const double fe = ue > 0 ? ue * c : ue * t(j, ip);
         const double fs = vs > 0 ? vs * t(jm, i) : vs * c;
@@ -171,10 +227,13 @@ void step(const Model& m, const Field& t, const Field& next, const Forcing& f) {
         const double advection = -(fe - fw) / dx - (fn - fs) / dy;
         const double diffusion =
             kKappa * ((t(j, ip) - 2 * c + t(j, im)) / (dx * dx) + (t(jp, i) - 2 * c + t(jm, i)) / (dy * dy));
-        double target = t0(j, i) + f.seasonal * seas(j, i);
+        double target = t0(j, i) + f.seasonal * seas(j, i) + f.feedback * enso(j, i);
         for (int k = 0; k < kPatterns; ++k) target += f.r[k] * patterns(k, j, i);
-        next(j, i) = c + dt * (advection + diffusion + (target - c) / kTau);
-      });
+        const double value = c + dt * (advection + diffusion + (target - c) / kTau);
+        next(j, i) = value;
+        acc += value * enso(j, i);
+      }, sum);
+  return sum / (double(nx) * ny);
 }
 
 }  // namespace
@@ -186,7 +245,7 @@ int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   fs::create_directories(o.output);
 
-  const Model m = build(o.nx, o.ny, o.flow_cycle);
+  const Model m = build(o.nx, o.ny, o.flow_cycle, std::abs(o.gyre_feedback), std::abs(o.jet));
   Field t("T", o.ny, o.nx), next("T_next", o.ny, o.nx);
   Kokkos::deep_copy(t, m.t0);
   auto host = Kokkos::create_mirror_view(t);
@@ -202,17 +261,30 @@ int main(int argc, char** argv) {
   const double rho = o.noise_memory, sigma = o.noise;  // weekly pattern noise (degrees)
   const double rho_slow = 0.98, sigma_slow = 0.25;  // the annual cycle's amplitude, ~1 year memory
   const int spinup = o.spinup_years * kWeeksPerYear;
+  double heat = 0;  // the recharge (thermocline) term, degrees
+  double big = index(m, t);  // the current field's index
+  double index_sum = 0, index_square = 0, last_index = 0;
+  int index_positive = 0, index_switches = 0;
   for (int week = -spinup; week < snaps.weeks; ++week) {
     for (double& x : r) x = rho * x + sigma * std::sqrt(1 - rho * rho) * normal(rng);
     slow = rho_slow * slow + sigma_slow * std::sqrt(1 - rho_slow * rho_slow) * normal(rng);
     for (int s = 0; s < substeps; ++s) {
       const double time = week + double(s) / substeps;
-      Forcing f{1 + o.flow_cycle * std::sin(2 * kPi * time / kWeeksPerYear - kPi / 3),
+      const double e = std::tanh(big / o.index_scale);
+      if (o.recharge > 0) heat -= m.dt * big / o.recharge;
+      Forcing f{1 + o.flow_cycle * std::sin(2 * kPi * time / kWeeksPerYear - kPi / 3) + o.gyre_feedback * e,
+                o.jet * e, o.bjerknes * e + heat,
                 (1 + slow) * std::sin(2 * kPi * time / kWeeksPerYear), {r[0], r[1], r[2], r[3]}};
-      step(m, t, next, f);
+      big = step(m, t, next, f);
       std::swap(t, next);
     }
     if (week < 0) continue;
+    {
+      const double e = big;
+      index_sum += e, index_square += e * e, index_positive += e > 0;
+      index_switches += week > 0 && (e > 0) != (last_index > 0);
+      last_index = e;
+    }
     Kokkos::deep_copy(host, t);
     float* out = snaps.values.data() + std::size_t(week) * o.nx * o.ny;
     for (int j = 0; j < o.ny; ++j)
@@ -283,6 +355,12 @@ int main(int argc, char** argv) {
   std::printf("sst_simulate: %dx%d grid, %d weeks (%d training, %d held out), %d substeps/week, %.2f s on %s\n", o.nx,
               o.ny, snaps.weeks, train_weeks, snaps.weeks - train_weeks, substeps, sim_seconds,
               Kokkos::DefaultExecutionSpace::name());
+  {
+    const double mean_index = index_sum / snaps.weeks;
+    std::printf("index E: mean %.3f, std %.3f, positive %.0f%% of the weeks, %d sign changes\n", mean_index,
+                std::sqrt(std::max(0.0, index_square / snaps.weeks - mean_index * mean_index)),
+                100.0 * index_positive / snaps.weeks, index_switches);
+  }
   std::printf("POD: %d modes hold %.2f%% of the training variance (", modes, 100 * kept / total);
   for (int k = 0; k < std::min<int>(modes + 2, int(sv.size())); ++k)
     std::printf("%s%.2f%%", k ? " " : "", 100 * sv(k) * sv(k) / total);

@@ -27,6 +27,71 @@ KOKKOS_INLINE_FUNCTION Scalar gaussian_variance(Scalar raw, Scalar floor) {
   return softplus(raw) + floor;
 }
 
+// One sample's loss; writes dL/d(output) scaled by `grad_scale` into g unless g is null.
+template <class Scalar>
+KOKKOS_INLINE_FUNCTION double loss_row(Loss loss, const Scalar* o, const Scalar* y, Scalar* g, int out_cols,
+                                       int target_cols, Scalar grad_scale, Scalar variance_floor) {
+  double value = 0;
+  switch (loss) {
+    case Loss::MSE:
+    case Loss::MAE: {
+      const Scalar per = grad_scale / Scalar(target_cols);
+      for (int j = 0; j < target_cols; ++j) {
+        const Scalar d = o[j] - y[j];
+        if (loss == Loss::MSE) {
+          value += double(d) * double(d);
+          if (g) g[j] = Scalar(2) * d * per;
+        } else {
+          value += kmath::fabs(double(d));
+          if (g) g[j] = (d > Scalar(0) ? Scalar(1) : (d < Scalar(0) ? Scalar(-1) : Scalar(0))) * per;
+        }
+      }
+      value /= target_cols;
+      break;
+    }
+    case Loss::GaussianNLL: {
+      const Scalar per = grad_scale / Scalar(target_cols);
+      for (int j = 0; j < target_cols; ++j) {
+        const Scalar raw = o[target_cols + j];
+        const Scalar var = gaussian_variance(raw, variance_floor);
+        const Scalar d = y[j] - o[j];
+        value += 0.5 * (kmath::log(2.0 * 3.14159265358979323846 * double(var)) + double(d) * double(d) / var);
+        if (g) {
+          g[j] = -d / var * per;
+          const Scalar d_var = Scalar(0.5) * (Scalar(1) / var - d * d / (var * var));
+          g[target_cols + j] = d_var * sigmoid(raw) * per;
+        }
+      }
+      value /= target_cols;
+      break;
+    }
+    case Loss::SoftmaxCrossEntropy: {
+      Scalar max_logit = o[0];
+      for (int j = 1; j < out_cols; ++j) max_logit = o[j] > max_logit ? o[j] : max_logit;
+      Scalar total = 0;
+      for (int j = 0; j < out_cols; ++j) total += kmath::exp(o[j] - max_logit);
+      const int label = int(y[0]);
+      value = double(kmath::log(total) + max_logit - o[label]);
+      if (g)
+        for (int j = 0; j < out_cols; ++j)
+          g[j] = (kmath::exp(o[j] - max_logit) / total - (j == label ? Scalar(1) : Scalar(0))) * grad_scale;
+      break;
+    }
+    case Loss::BinaryCrossEntropy: {
+      const Scalar per = grad_scale / Scalar(target_cols);
+      for (int j = 0; j < target_cols; ++j) {
+        const Scalar z = o[j];
+        const Scalar abs_z = kmath::fabs(z);
+        value += double((z > Scalar(0) ? z : Scalar(0)) - z * y[j] + kmath::log1p(kmath::exp(-abs_z)));
+        if (g) g[j] = (sigmoid(z) - y[j]) * per;
+      }
+      value /= target_cols;
+      break;
+    }
+  }
+  return value;
+}
+
 template <class Scalar>
 struct LossFunctor {
   Loss loss;
@@ -38,68 +103,8 @@ struct LossFunctor {
   Scalar variance_floor;
 
   KOKKOS_INLINE_FUNCTION void operator()(const long row, double& sum) const {
-    const Scalar* o = out + row * out_cols;
-    const Scalar* y = target + row * target_cols;
-    Scalar* g = grad ? grad + row * out_cols : nullptr;
-    double value = 0;
-    switch (loss) {
-      case Loss::MSE:
-      case Loss::MAE: {
-        const Scalar per = grad_scale / Scalar(target_cols);
-        for (int j = 0; j < target_cols; ++j) {
-          const Scalar d = o[j] - y[j];
-          if (loss == Loss::MSE) {
-            value += double(d) * double(d);
-            if (g) g[j] = Scalar(2) * d * per;
-          } else {
-            value += kmath::fabs(double(d));
-            if (g) g[j] = (d > Scalar(0) ? Scalar(1) : (d < Scalar(0) ? Scalar(-1) : Scalar(0))) * per;
-          }
-        }
-        value /= target_cols;
-        break;
-      }
-      case Loss::GaussianNLL: {
-        const Scalar per = grad_scale / Scalar(target_cols);
-        for (int j = 0; j < target_cols; ++j) {
-          const Scalar raw = o[target_cols + j];
-          const Scalar var = gaussian_variance(raw, variance_floor);
-          const Scalar d = y[j] - o[j];
-          value += 0.5 * (kmath::log(2.0 * 3.14159265358979323846 * double(var)) + double(d) * double(d) / var);
-          if (g) {
-            g[j] = -d / var * per;
-            const Scalar d_var = Scalar(0.5) * (Scalar(1) / var - d * d / (var * var));
-            g[target_cols + j] = d_var * sigmoid(raw) * per;
-          }
-        }
-        value /= target_cols;
-        break;
-      }
-      case Loss::SoftmaxCrossEntropy: {
-        Scalar max_logit = o[0];
-        for (int j = 1; j < out_cols; ++j) max_logit = o[j] > max_logit ? o[j] : max_logit;
-        Scalar total = 0;
-        for (int j = 0; j < out_cols; ++j) total += kmath::exp(o[j] - max_logit);
-        const int label = int(y[0]);
-        value = double(kmath::log(total) + max_logit - o[label]);
-        if (g)
-          for (int j = 0; j < out_cols; ++j)
-            g[j] = (kmath::exp(o[j] - max_logit) / total - (j == label ? Scalar(1) : Scalar(0))) * grad_scale;
-        break;
-      }
-      case Loss::BinaryCrossEntropy: {
-        const Scalar per = grad_scale / Scalar(target_cols);
-        for (int j = 0; j < target_cols; ++j) {
-          const Scalar z = o[j];
-          const Scalar abs_z = kmath::fabs(z);
-          value += double((z > Scalar(0) ? z : Scalar(0)) - z * y[j] + kmath::log1p(kmath::exp(-abs_z)));
-          if (g) g[j] = (sigmoid(z) - y[j]) * per;
-        }
-        value /= target_cols;
-        break;
-      }
-    }
-    sum += value;
+    sum += loss_row(loss, out + row * out_cols, target + row * target_cols, grad ? grad + row * out_cols : nullptr,
+                    out_cols, target_cols, grad_scale, variance_floor);
   }
 };
 

@@ -37,9 +37,42 @@ void gradient_norm_squared(const ExecSpace& space, VectorView<const Scalar, Exec
                           norm_squared);
 }
 
-// One parameter's update. The rule is a template argument so each launch is a straight,
-// vectorizable loop (a run-time switch inside the loop defeats vectorization).
+// One parameter's update from its (clipped) gradient: the rule every launch and the fused training
+// step apply. The rule is a template argument so each loop is straight and vectorizable.
 template <OptimizerKind Kind, class Scalar>
+KOKKOS_FORCEINLINE_FUNCTION void update_parameter(const OptimizerStep<Scalar>& h, Scalar grad, Scalar& p, Scalar& s1,
+                                                  Scalar& s2) {
+  if (h.clip_value > Scalar(0)) grad = kmath::fmin(h.clip_value, kmath::fmax(-h.clip_value, grad));
+  if (Kind != OptimizerKind::AdamW) grad += h.weight_decay * p;
+  if (Kind == OptimizerKind::SGD) {
+    Scalar update = grad;
+    if (h.momentum > Scalar(0)) {
+      s1 = h.momentum * s1 + grad;
+      update = h.nesterov ? grad + h.momentum * s1 : s1;
+    }
+    p -= h.learning_rate * update;
+  } else if (Kind == OptimizerKind::RMSprop) {
+    s2 = h.rho * s2 + (Scalar(1) - h.rho) * grad * grad;
+    p -= h.learning_rate * grad / (kmath::sqrt(s2) + h.epsilon);
+  } else {
+    Scalar param = p;
+    if (Kind == OptimizerKind::AdamW) param -= h.learning_rate * h.weight_decay * param;
+    const Scalar m = h.beta1 * s1 + (Scalar(1) - h.beta1) * grad;
+    const Scalar v = h.beta2 * s2 + (Scalar(1) - h.beta2) * grad * grad;
+    s1 = m, s2 = v;
+    p = param - h.learning_rate * (m / h.bias_correction1) / (kmath::sqrt(v / h.bias_correction2) + h.epsilon);
+  }
+}
+
+// Parameters per work item: one on a GPU (coalesced), a chunk with a SIMD loop on a host. A host loop
+// of one call per element does not vectorize: the compiler cannot prove that the stores through the
+// functor's pointers leave the pointers themselves alone, so it reloads them every iteration.
+template <class ExecSpace>
+constexpr long elements_per_item() {
+  return Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible ? 1024 : 1;
+}
+
+template <OptimizerKind Kind, long Chunk, class Scalar>
 struct OptimizerUpdateFunctor {
   Scalar* p;
   const Scalar* g;
@@ -47,41 +80,31 @@ struct OptimizerUpdateFunctor {
   Scalar* s2;
   OptimizerStep<Scalar> h;
   const double* norm_squared;  // device scalar; null when clipping by norm is off
+  long size;
 
-  KOKKOS_INLINE_FUNCTION void operator()(const long i) const {
-    Scalar grad = g[i];
+  KOKKOS_INLINE_FUNCTION void operator()(const long item) const {
+    Scalar scale = Scalar(1);
     if (norm_squared) {
       const double norm = kmath::sqrt(*norm_squared);
-      if (norm > double(h.clip_norm)) grad *= Scalar(double(h.clip_norm) / norm);
+      if (norm > double(h.clip_norm)) scale = Scalar(double(h.clip_norm) / norm);
     }
-    if (h.clip_value > Scalar(0)) grad = kmath::fmin(h.clip_value, kmath::fmax(-h.clip_value, grad));
-    if (Kind != OptimizerKind::AdamW) grad += h.weight_decay * p[i];
-    if (Kind == OptimizerKind::SGD) {
-      Scalar update = grad;
-      if (h.momentum > Scalar(0)) {
-        s1[i] = h.momentum * s1[i] + grad;
-        update = h.nesterov ? grad + h.momentum * s1[i] : s1[i];
-      }
-      p[i] -= h.learning_rate * update;
-    } else if (Kind == OptimizerKind::RMSprop) {
-      s2[i] = h.rho * s2[i] + (Scalar(1) - h.rho) * grad * grad;
-      p[i] -= h.learning_rate * grad / (kmath::sqrt(s2[i]) + h.epsilon);
-    } else {
-      Scalar param = p[i];
-      if (Kind == OptimizerKind::AdamW) param -= h.learning_rate * h.weight_decay * param;
-      const Scalar m = h.beta1 * s1[i] + (Scalar(1) - h.beta1) * grad;
-      const Scalar v = h.beta2 * s2[i] + (Scalar(1) - h.beta2) * grad * grad;
-      s1[i] = m, s2[i] = v;
-      p[i] = param - h.learning_rate * (m / h.bias_correction1) / (kmath::sqrt(v / h.bias_correction2) + h.epsilon);
-    }
+    const long begin = item * Chunk, end = begin + Chunk < size ? begin + Chunk : size;
+    Scalar* KOKKOS_RESTRICT param = p;
+    const Scalar* KOKKOS_RESTRICT grad = g;
+    Scalar* KOKKOS_RESTRICT first = s1;
+    Scalar* KOKKOS_RESTRICT second = s2;
+    const OptimizerStep<Scalar> hyper = h;
+    KYPER_SIMD
+    for (long i = begin; i < end; ++i) update_parameter<Kind>(hyper, grad[i] * scale, param[i], first[i], second[i]);
   }
 };
 
 template <OptimizerKind Kind, class ExecSpace, class Scalar>
 void launch_optimizer_update(const ExecSpace& space, const OptimizerStep<Scalar>& step, Scalar* p, const Scalar* g,
                              Scalar* s1, Scalar* s2, const double* norm_squared, long size) {
-  Kokkos::parallel_for("Kyper::Optimizer::update", RangeOf<ExecSpace>(space, 0, size),
-                       OptimizerUpdateFunctor<Kind, Scalar>{p, g, s1, s2, step, norm_squared});
+  constexpr long chunk = elements_per_item<ExecSpace>();
+  Kokkos::parallel_for("Kyper::Optimizer::update", RangeOf<ExecSpace>(space, 0, (size + chunk - 1) / chunk),
+                       OptimizerUpdateFunctor<Kind, chunk, Scalar>{p, g, s1, s2, step, norm_squared, size});
 }
 
 // `state1`/`state2`: momentum buffer (SGD), squared average (RMSprop), first/second moments (Adam).

@@ -45,12 +45,14 @@ struct TileGemmFunctor {
         for (int c = 0; c < TileCols; ++c) acc[r][c] += a_value * b_row[c];
       }
     }
+    // A local copy of the epilogue: its fields stay in registers (stores through its pointers
+    // cannot change them), so its work (an optimizer update, an activation) vectorizes across a row.
+    const Epilogue finish = epilogue;
+    const int cols = n - col0 < TileCols ? n - col0 : TileCols;
     for (int r = 0; r < TileRows; ++r) {
       if (row0 + r >= m) break;
-      for (int c = 0; c < TileCols; ++c) {
-        if (col0 + c >= n) break;
-        epilogue(row0 + r, col0 + c, acc[r][c]);
-      }
+      KYPER_SIMD
+      for (int c = 0; c < cols; ++c) finish(row0 + r, col0 + c, acc[r][c]);
     }
   }
 };
@@ -64,6 +66,19 @@ void tile_gemm(const ExecSpace& space, const char* label, int m, int n, int k, c
   const int col_tiles = (n + TileCols - 1) / TileCols;
   TileGemmFunctor<Scalar, Epilogue> functor{a, a_strides, b, b_k_stride, m, n, k, col_tiles, epilogue};
   Kokkos::parallel_for(label, RangeOf<ExecSpace>(space, 0, long(row_tiles) * col_tiles), functor);
+}
+
+// The same product inside a team (the fused training step): the team's threads share the tiles.
+// Both operands may live in team scratch; B needs TileSpare readable elements past its end.
+template <class Member, class Scalar, class Epilogue>
+KOKKOS_INLINE_FUNCTION void team_tile_gemm(const Member& team, int m, int n, int k, const Scalar* a,
+                                           StridedOperand a_strides, const Scalar* b, long b_k_stride,
+                                           const Epilogue& epilogue) {
+  if (m <= 0 || n <= 0) return;
+  const int row_tiles = (m + TileRows - 1) / TileRows;
+  const int col_tiles = (n + TileCols - 1) / TileCols;
+  const TileGemmFunctor<Scalar, Epilogue> tiles{a, a_strides, b, b_k_stride, m, n, k, col_tiles, epilogue};
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_tiles * col_tiles), [&](const int tile) { tiles(tile); });
 }
 
 // Epilogue: out(row, col) = value.

@@ -65,6 +65,15 @@ class Optimizer {
 
   // One update of `params` from `grads`, with clipping as configured.
   void step(Vector params, VectorView<const Scalar, ExecSpace> grads) {
+    const OptimizerStep<Scalar> h = advance();
+    if (config_.clip_norm > 0) gradient_norm_squared(space_, grads, norm_squared_);
+    optimizer_update(space_, h, params, grads, Vector(state1_.data(), state1_.size()),
+                     Vector(state2_.data(), state2_.size()), norm_squared_);
+  }
+
+  // Counts one step and returns its hyperparameters (learning rate, bias corrections), for kernels
+  // that apply the update themselves (the fused training step).
+  OptimizerStep<Scalar> advance() {
     ++steps_;
     OptimizerStep<Scalar> h;
     h.kind = config_.kind;
@@ -75,10 +84,11 @@ class Optimizer {
     h.bias_correction1 = Scalar(1 - std::pow(config_.beta1, double(steps_)));
     h.bias_correction2 = Scalar(1 - std::pow(config_.beta2, double(steps_)));
     h.clip_value = Scalar(config_.clip_value), h.clip_norm = Scalar(config_.clip_norm);
-    if (config_.clip_norm > 0) gradient_norm_squared(space_, grads, norm_squared_);
-    optimizer_update(space_, h, params, grads, Vector(state1_.data(), state1_.size()),
-                     Vector(state2_.data(), state2_.size()), norm_squared_);
+    return h;
   }
+  // The update rule's state (moments, momentum), one value per parameter.
+  Vector state1() const { return Vector(state1_.data(), state1_.size()); }
+  Vector state2() const { return Vector(state2_.data(), state2_.size()); }
 
   OptimizerState state() const {
     OptimizerState s;

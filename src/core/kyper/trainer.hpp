@@ -8,11 +8,13 @@
 #include <functional>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include <kyper/fused_step.hpp>
 #include <kyper/network.hpp>
 #include <kyper/optimizer.hpp>
 #include <kyper/train_config.hpp>
@@ -95,6 +97,12 @@ class Trainer {
   // with status Stopped, as the stop condition does (multi-fidelity stoppers).
   void set_epoch_hook(std::function<bool(const EpochRecord&)> hook) { epoch_hook_ = std::move(hook); }
   const TrainConfig& config() const { return config_; }
+  // The fused one-kernel step is chosen by the rule in fused_step.hpp; false keeps the general
+  // path (one launch per layer and operation) for every network. The fused step does not fill
+  // Network::gradients().
+  void allow_fused_step(bool allow) { allow_fused_ = allow; }
+  // Whether fit() on batches of `batch` rows runs the fused step.
+  bool uses_fused_step(int batch) const { return bool(fused_shape(batch)); }
 
   // Trains on (x, y); validation (if non-empty) drives early stopping, plateau schedules and the
   // best-weight restore. Stops with status Diverged, keeping the best weights so far, if a loss is not finite.
@@ -107,6 +115,7 @@ class Trainer {
     net_.reserve(batch);
     const long batches = (rows + batch - 1) / batch;
     prepare_batches(batch, std::max(batches, has_val ? (long(x_val.extent(0)) + batch - 1) / batch : 0L));
+    const std::optional<FusedMlpShape> fused = fused_shape(batch);
 
     Kokkos::View<long*, DeviceOf<ExecSpace>> order(Kokkos::view_alloc(Kokkos::WithoutInitializing, "Kyper::Trainer::order"), rows);
     auto order_host = Kokkos::create_mirror_view(order);
@@ -133,12 +142,17 @@ class Trainer {
       for (long b = 0; b < batches; ++b) {
         const long first = b * batch;
         const int n = int(std::min<long>(batch, rows - first));
-        gather_rows(net_.space(), x, y, order, first, net_.input(n), targets(n));
-        net_.forward(n, true, uint64_t(optimizer_.steps()));
-        loss_forward_backward<ExecSpace, Scalar>(net_.space(), config_.loss, ConstMatrix(net_.output(n)), ConstMatrix(targets(n)),
-                              net_.output_gradient(n), Kokkos::subview(batch_losses_, b), Scalar(config_.variance_floor));
-        net_.backward(n);
-        optimizer_.step(net_.parameters(), net_.gradients());
+        if (fused) {
+          fused_step(*fused, x, y, order.data(), first, n, b);
+        } else {
+          gather_rows(net_.space(), x, y, order, first, net_.input(n), targets(n));
+          net_.forward(n, true, uint64_t(optimizer_.steps()));
+          loss_forward_backward<ExecSpace, Scalar>(net_.space(), config_.loss, ConstMatrix(net_.output(n)),
+                                                   ConstMatrix(targets(n)), net_.output_gradient(n),
+                                                   Kokkos::subview(batch_losses_, b), Scalar(config_.variance_floor));
+          net_.backward(n);
+          optimizer_.step(net_.parameters(), net_.gradients());
+        }
         ++result.steps;
       }
       Kokkos::Profiling::popRegion();
@@ -191,6 +205,27 @@ class Trainer {
     const int batch = net_.capacity();
     const long batches = (rows + batch - 1) / batch;
     prepare_batches(batch, batches);
+    if (const std::optional<FusedMlpShape> fused = fused_shape(batch)) {
+      // The fused kernel in evaluation mode (forward and loss), so that validation losses are the
+      // ones MultiTrainer computes for the same network, bit for bit.
+      if (long(identity_.extent(0)) < rows) {
+        identity_ = Kokkos::View<long*, DeviceOf<ExecSpace>>(
+            Kokkos::view_alloc(Kokkos::WithoutInitializing, "Kyper::Trainer::identity_order"), rows);
+        auto order = identity_;
+        Kokkos::parallel_for("Kyper::Trainer::identity_order", RangeOf<ExecSpace>(net_.space(), 0, rows),
+                             KOKKOS_LAMBDA(const long i) { order(i) = i; });
+      }
+      for (long b = 0; b < batches; ++b) {
+        FusedMlpStep<Scalar, ExecSpace> step = fused_step_of(net_, optimizer_, *fused);
+        step.training = false;
+        step.x = x.data(), step.y = y.data(), step.y_cols = int(y.extent(1));
+        step.order = identity_.data(), step.first = b * batch, step.rows = int(std::min<long>(batch, rows - b * batch));
+        step.loss = config_.loss, step.variance_floor = Scalar(config_.variance_floor);
+        step.losses = batch_losses_.data(), step.loss_slot = b;
+        fused_mlp_step(net_.space(), step, 1);
+      }
+      return mean_batch_loss(batches, rows, batch);
+    }
     for (long b = 0; b < batches; ++b) {
       const long first = b * batch;
       const int n = int(std::min<long>(batch, rows - first));
@@ -208,6 +243,25 @@ class Trainer {
  private:
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+
+  std::optional<FusedMlpShape> fused_shape(int batch) const {
+    if (!allow_fused_ || config_.optimizer.clip_norm > 0) return std::nullopt;
+    std::optional<FusedMlpShape> shape = fused_mlp_shape(net_.plan(), batch);
+    if (shape && !fused_step_preferred<Scalar, ExecSpace>(*shape)) return std::nullopt;
+    return shape;
+  }
+
+  // One training step of one network as one kernel (gather, forward, loss, backward, update).
+  void fused_step(const FusedMlpShape& shape, const Data& x, const Data& y, const long* order, long first, int rows,
+                  long batch_index) {
+    FusedMlpStep<Scalar, ExecSpace> step = fused_step_of(net_, optimizer_, shape);
+    step.x = x.data(), step.y = y.data(), step.y_cols = int(y.extent(1));
+    step.order = order, step.first = first, step.rows = rows;
+    step.hyper = optimizer_.advance();
+    step.loss = config_.loss, step.variance_floor = Scalar(config_.variance_floor);
+    step.losses = batch_losses_.data(), step.loss_slot = batch_index;
+    fused_mlp_step(net_.space(), step, 1);
   }
 
   void check_data(const Data& x, const Data& y, const char* what) {
@@ -267,6 +321,8 @@ class Trainer {
   Network<Scalar, ExecSpace>& net_;
   TrainConfig config_;
   Optimizer<Scalar, ExecSpace> optimizer_;
+  bool allow_fused_ = true;
+  Kokkos::View<long*, DeviceOf<ExecSpace>> identity_;  // rows in order, for fused evaluation
   Kokkos::View<double*, DeviceOf<ExecSpace>> batch_losses_;
   Data targets_;
   std::function<bool()> stop_;

@@ -1,4 +1,5 @@
 #include <kyper/model.hpp>
+#include <kyper/multi_trainer.hpp>
 
 #include <kyper/atomic_file.hpp>
 #include <kyper/binary_archive.hpp>
@@ -167,6 +168,54 @@ TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
     curve_.push_back(record);
   }
   return result;
+}
+
+std::vector<TrainResult> Model::fit_together(const std::vector<Model*>& models, const Dataset& train,
+                                             const Dataset* validation) {
+  KYPER_REQUIRE(!models.empty(), "training together: no models given");
+  KYPER_REQUIRE(train.rows() > 0, train.source << ": no training rows");
+  const Model& first = *models[0];
+  std::vector<Net*> networks;
+  std::vector<uint64_t> seeds;
+  std::vector<double> rates;
+  for (size_t i = 0; i < models.size(); ++i) {
+    Model& model = *models[i];
+    KYPER_REQUIRE(!model.trainer_ && !model.pending_optimizer_state_ && model.curve_.empty(),
+                  "training together: model " << i << " has been trained before (resume it with fit)");
+    const TrainConfig& c = model.config_;
+    KYPER_REQUIRE(c.loss == first.config_.loss && c.batch_size == first.config_.batch_size &&
+                      c.epochs == first.config_.epochs && c.patience == first.config_.patience &&
+                      c.optimizer.kind == first.config_.optimizer.kind &&
+                      c.optimizer.schedule.kind == first.config_.optimizer.schedule.kind,
+                  "training together: model " << i << " has other training settings than model 0 (only the seed and "
+                                                  "the learning rate may differ)");
+    if (!model.feature_scaler_.fitted()) {
+      model.feature_scaler_.fit(train.features.data(), train.rows(), train.num_features());
+      model.target_scaler_.fit(train.targets.data(), train.rows(), train.num_targets());
+    }
+    if (model.feature_names_.empty()) model.feature_names_ = train.feature_names, model.target_names_ = train.target_names;
+    networks.push_back(model.network_.get());
+    seeds.push_back(c.seed), rates.push_back(c.optimizer.learning_rate);
+  }
+  // Scalers fitted on the same rows are the same for every model: the first model's scale the data.
+  using Exec = Kokkos::DefaultExecutionSpace;
+  const auto x = first.scaled_features(train), y = first.scaled_targets(train);
+  auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
+  auto dy = to_device<float, Exec>(y.data(), long(train.rows()), long(train.num_targets()), "Kyper::Model::y");
+  MultiTrainer<float> trainer(networks, first.config_, seeds, rates);
+  std::vector<TrainResult> results;
+  if (validation && validation->rows() > 0) {
+    const auto xv = first.scaled_features(*validation), yv = first.scaled_targets(*validation);
+    results = trainer.fit(dx, dy, to_device<float, Exec>(xv.data(), long(validation->rows()), long(validation->num_features())),
+                          to_device<float, Exec>(yv.data(), long(validation->rows()), long(validation->num_targets())));
+  } else {
+    results = trainer.fit(dx, dy);
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    models[i]->curve_ = results[i].curve;
+    models[i]->pending_optimizer_state_ = std::make_unique<OptimizerState>(trainer.optimizer_state(int(i)));
+  }
+  return results;
 }
 
 double Model::evaluate(const Dataset& data) {

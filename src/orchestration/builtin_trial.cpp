@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <kyper/error.hpp>
+#include <kyper/fused_step.hpp>
 #include <kyper/text.hpp>
 #include <kyper/metrics.hpp>
 #include <kyper/model.hpp>
@@ -103,16 +104,85 @@ TrainConfig training_config(const TrainingProblem& p, const search::Configuratio
   return t;
 }
 
+namespace {
+
+// The model a trial trains: the configuration's graph and settings, seeded by the trial's id.
+Model trial_model(const TrainingProblem& p, const search::Configuration& config, std::int64_t trial_id) {
+  TrainConfig settings = training_config(p, config);
+  settings.seed = p.training.seed + std::uint64_t(trial_id);
+  Model model(training_graph(p, config), settings, settings.seed, p.feature_scaling, p.target_scaling);
+  if (p.sequence.enabled()) {
+    model.set_sequence(p.sequence);
+    model.set_scalers(p.sequence_feature_scaler, p.sequence_target_scaler);
+  }
+  return model;
+}
+
+// What a trial reports once its model is trained: status, curves, the objective, and (when the
+// problem keeps models) the catalogue entry AutoDEUQ selects from.
+TrialOutcome trial_outcome(const TrainingProblem& p, const search::Configuration& config, const TrialContext& context,
+                           Model& model, TrainResult result, bool stopped_early) {
+  TrialOutcome outcome;
+  outcome.metadata["status"] = to_string(result.status);
+  outcome.metadata["epochs"] = std::to_string(result.curve.size());
+  outcome.metadata["train_seconds"] = std::to_string(result.seconds);
+  outcome.metadata["parameters"] = std::to_string(model.parameter_count());
+  if (p.architecture) {
+    std::string vector;
+    for (int choice : p.architecture->architecture_of(config)) vector += (vector.empty() ? "" : " ") + std::to_string(choice);
+    outcome.metadata["architecture"] = vector;
+  }
+  std::ostringstream curve;
+  for (size_t i = 0; i < result.curve.size(); ++i) curve << (i ? ";" : "") << result.curve[i].validation_loss;
+  outcome.metadata["learning_curve"] = curve.str();
+  std::ostringstream train_curve;  // the report draws both per epoch
+  for (size_t i = 0; i < result.curve.size(); ++i) train_curve << (i ? ";" : "") << result.curve[i].train_loss;
+  outcome.metadata["train_curve"] = train_curve.str();
+  if (result.status == TrainStatus::Diverged) {
+    outcome.reason = "diverged: " + result.message;
+    return outcome;
+  }
+  if (result.status == TrainStatus::Stopped && !stopped_early) {
+    outcome.reason = "timeout: training stopped after " + std::to_string(result.curve.size()) + " epochs";
+    return outcome;
+  }
+  const double val_loss = result.best_validation_loss;
+  outcome.metadata["val_loss"] = std::to_string(val_loss);
+  Predictions predictions = model.predict(p.validation);
+  if (p.task == Task::Classification) {
+    const double acc = accuracy(predictions.values.data(), p.validation.targets.data(), p.validation.rows(),
+                                size_t(p.classes));
+    outcome.metadata["val_accuracy"] = std::to_string(acc);
+    outcome.objective = p.objective == Objective::ValidationAccuracy ? acc : -val_loss;
+  } else {
+    // Means only (Gaussian heads interleave mean and variance per target).
+    const size_t t = p.validation.num_targets(), stride = predictions.columns.size() / t;
+    std::vector<float> means(p.validation.rows() * t);
+    for (size_t r = 0; r < p.validation.rows(); ++r)
+      for (size_t j = 0; j < t; ++j) means[r * t + j] = predictions.values[r * predictions.columns.size() + j * stride];
+    const double score = r2(means.data(), p.validation.targets.data(), p.validation.rows(), t);
+    outcome.metadata["val_r2"] = std::to_string(score);
+    outcome.objective = p.objective == Objective::ValidationR2 ? score : -val_loss;
+  }
+  if (p.save_models) {
+    // The catalogue entry AutoDEUQ selects from: the model, then its validation predictions
+    // (written last, so an entry with predictions always has its model).
+    const std::string path = uq::catalogue_model_path(context.output_dir, context.trial_id);
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    model.save(path);
+    uq::write_validation_predictions(uq::catalogue_predictions_path(context.output_dir, context.trial_id),
+                                     predictions, p.validation);
+    outcome.metadata["model_path"] = path;
+  }
+  return outcome;
+}
+
+}  // namespace
+
 TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem) {
   return [problem](const search::Configuration& config, const TrialContext& context) -> TrialOutcome {
     const TrainingProblem& p = *problem;
-    TrainConfig settings = training_config(p, config);
-    settings.seed = p.training.seed + std::uint64_t(context.trial_id);
-    Model model(training_graph(p, config), settings, settings.seed, p.feature_scaling, p.target_scaling);
-    if (p.sequence.enabled()) {
-      model.set_sequence(p.sequence);
-      model.set_scalers(p.sequence_feature_scaler, p.sequence_target_scaler);
-    }
+    Model model = trial_model(p, config, context.trial_id);
     model.set_stop_condition([&context] { return context.expired(); });
     // Multi-fidelity: after each epoch the negative validation loss goes to the stopper (cheap,
     // and the same measure for every trial whatever the job's objective).
@@ -124,61 +194,43 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
     });
     TrainResult result = model.fit(p.train, &p.validation);
     if (stopped_early) result.status = TrainStatus::Stopped;
-
-    TrialOutcome outcome;
-    outcome.metadata["status"] = to_string(result.status);
-    outcome.metadata["epochs"] = std::to_string(result.curve.size());
-    outcome.metadata["train_seconds"] = std::to_string(result.seconds);
-    outcome.metadata["parameters"] = std::to_string(model.parameter_count());
-    if (p.architecture) {
-      std::string vector;
-      for (int choice : p.architecture->architecture_of(config)) vector += (vector.empty() ? "" : " ") + std::to_string(choice);
-      outcome.metadata["architecture"] = vector;
-    }
-    std::ostringstream curve;
-    for (size_t i = 0; i < result.curve.size(); ++i) curve << (i ? ";" : "") << result.curve[i].validation_loss;
-    outcome.metadata["learning_curve"] = curve.str();
-    std::ostringstream train_curve;  // the report draws both per epoch
-    for (size_t i = 0; i < result.curve.size(); ++i) train_curve << (i ? ";" : "") << result.curve[i].train_loss;
-    outcome.metadata["train_curve"] = train_curve.str();
-    if (result.status == TrainStatus::Diverged) {
-      outcome.reason = "diverged: " + result.message;
-      return outcome;
-    }
-    if (result.status == TrainStatus::Stopped && !stopped_early) {
-      outcome.reason = "timeout: training stopped after " + std::to_string(result.curve.size()) + " epochs";
-      return outcome;
-    }
-    const double val_loss = result.best_validation_loss;
-    outcome.metadata["val_loss"] = std::to_string(val_loss);
-    Predictions predictions = model.predict(p.validation);
-    if (p.task == Task::Classification) {
-      const double acc = accuracy(predictions.values.data(), p.validation.targets.data(), p.validation.rows(),
-                                  size_t(p.classes));
-      outcome.metadata["val_accuracy"] = std::to_string(acc);
-      outcome.objective = p.objective == Objective::ValidationAccuracy ? acc : -val_loss;
-    } else {
-      // Means only (Gaussian heads interleave mean and variance per target).
-      const size_t t = p.validation.num_targets(), stride = predictions.columns.size() / t;
-      std::vector<float> means(p.validation.rows() * t);
-      for (size_t r = 0; r < p.validation.rows(); ++r)
-        for (size_t j = 0; j < t; ++j) means[r * t + j] = predictions.values[r * predictions.columns.size() + j * stride];
-      const double score = r2(means.data(), p.validation.targets.data(), p.validation.rows(), t);
-      outcome.metadata["val_r2"] = std::to_string(score);
-      outcome.objective = p.objective == Objective::ValidationR2 ? score : -val_loss;
-    }
-    if (p.save_models) {
-      // The catalogue entry AutoDEUQ selects from: the model, then its validation predictions
-      // (written last, so an entry with predictions always has its model).
-      const std::string path = uq::catalogue_model_path(context.output_dir, context.trial_id);
-      std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-      model.save(path);
-      uq::write_validation_predictions(uq::catalogue_predictions_path(context.output_dir, context.trial_id),
-                                       predictions, p.validation);
-      outcome.metadata["model_path"] = path;
-    }
-    return outcome;
+    return trial_outcome(p, config, context, model, std::move(result), stopped_early);
   };
+}
+
+std::vector<TrialOutcome> run_training_trials_together(std::shared_ptr<const TrainingProblem> problem,
+                                                       const search::Configuration& config,
+                                                       const std::vector<TrialContext>& contexts) {
+  const TrainingProblem& p = *problem;
+  std::vector<TrialOutcome> outcomes;
+  const bool together = contexts.size() > 1 && !p.sequence.enabled() &&
+                        fused_mlp_shape(plan_graph(training_graph(p, config)), 1).has_value() &&
+                        training_config(p, config).optimizer.clip_norm <= 0;
+  if (!together) {
+    const TrialFunction trial = make_training_trial(problem);
+    for (const TrialContext& context : contexts) outcomes.push_back(run_trial_guarded(trial, config, context));
+    return outcomes;
+  }
+  std::vector<Model> models;
+  for (const TrialContext& context : contexts) models.push_back(trial_model(p, config, context.trial_id));
+  std::vector<Model*> pointers;
+  for (Model& model : models) pointers.push_back(&model);
+  std::vector<TrainResult> results;
+  try {
+    results = Model::fit_together(pointers, p.train, &p.validation);
+  } catch (const std::exception& e) {
+    for (size_t i = 0; i < contexts.size(); ++i)
+      outcomes.push_back(TrialOutcome::failure(std::string("exception: ") + e.what()));
+    return outcomes;
+  }
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    // The outcome goes through the same checks as a trial run alone (non-finite objectives, errors).
+    const TrialFunction report = [&](const search::Configuration& c, const TrialContext& context) {
+      return trial_outcome(p, c, context, models[i], results[i], false);
+    };
+    outcomes.push_back(run_trial_guarded(report, config, contexts[i]));
+  }
+  return outcomes;
 }
 
 }  // namespace kyper

@@ -12,19 +12,21 @@ Ensemble train_random_init_ensemble(const TrainingProblem& problem, const search
   KYPER_REQUIRE(k >= 1, "random-init ensemble size must be >= 1, got " << k);
   auto kept = std::make_shared<TrainingProblem>(problem);
   kept->save_models = true;
-  const TrialFunction trial = make_training_trial(kept);
+  // The K members differ only in their seed: they train together, one launch per step for all.
+  std::vector<TrialContext> contexts(k);
+  for (int i = 0; i < k; ++i) {
+    contexts[i].trial_id = first_seed + i;  // the trial derives its seed from its id
+    contexts[i].output_dir = output_dir;
+  }
+  const std::vector<TrialOutcome> outcomes = run_training_trials_together(kept, config, contexts);
   std::vector<EnsembleMember> members;
   std::string failures;
   for (int i = 0; i < k; ++i) {
-    TrialContext context;
-    context.trial_id = first_seed + i;  // the trial derives its seed from its id
-    context.output_dir = output_dir;
-    const TrialOutcome outcome = run_trial_guarded(trial, config, context);
-    if (!outcome.objective) {
-      failures += "\n  seed " + std::to_string(first_seed + i) + ": " + outcome.reason;
+    if (!outcomes[i].objective) {
+      failures += "\n  seed " + std::to_string(first_seed + i) + ": " + outcomes[i].reason;
       continue;
     }
-    members.push_back({catalogue_model_path(output_dir, context.trial_id), 1.0 / k, context.trial_id});
+    members.push_back({catalogue_model_path(output_dir, contexts[i].trial_id), 1.0 / k, contexts[i].trial_id});
   }
   KYPER_REQUIRE(!members.empty(), "random-init ensemble: no member trained" << failures);
   // Score the ensemble on the validation rows the members were written with.

@@ -8,6 +8,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <kyper/fused_step.hpp>
 #include <kyper/builtin_trial.hpp>
 #include <kyper/uq/device_ensemble.hpp>
 #include <kyper/uq/ensemble.hpp>
@@ -159,6 +160,32 @@ TEST(Ensemble, RandomInitBaselineTrainsDistinctSeeds) {
   EXPECT_GT(disagreement, 0);
   EXPECT_TRUE(std::isfinite(e.validation_nll()));
   EXPECT_NEAR(e.validation_nll(), score_regression(p, problem()->validation.targets.data()).nll, 1e-5);
+}
+
+// The random-init members train together (one fused launch per step for all) and end exactly as
+// the same trials run one after the other: same objectives, same saved weights.
+TEST(Ensemble, MembersTrainedTogetherEqualTrialsRunAlone) {
+  const std::string together_dir = fresh_folder("together"), alone_dir = fresh_folder("alone");
+  const auto problem_ptr = problem();
+  const search::Configuration c = config(1e-2, 16);
+  ASSERT_TRUE(fused_mlp_shape(plan_graph(training_graph(*problem_ptr, c)), 1).has_value());
+  std::vector<TrialContext> contexts(4);
+  for (int i = 0; i < 4; ++i) contexts[i].trial_id = 20 + i, contexts[i].output_dir = together_dir;
+  const std::vector<TrialOutcome> together = run_training_trials_together(problem_ptr, c, contexts);
+  const TrialFunction trial = make_training_trial(problem_ptr);
+  ASSERT_EQ(together.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    TrialContext alone_context = contexts[i];
+    alone_context.output_dir = alone_dir;
+    const TrialOutcome alone = run_trial_guarded(trial, c, alone_context);
+    ASSERT_TRUE(together[i].objective) << together[i].reason;
+    ASSERT_TRUE(alone.objective) << alone.reason;
+    EXPECT_EQ(*together[i].objective, *alone.objective) << "member " << i;
+    EXPECT_EQ(together[i].metadata.at("learning_curve"), alone.metadata.at("learning_curve"));
+    EXPECT_EQ(Model::load(catalogue_model_path(together_dir, 20 + i)).parameters(),
+              Model::load(catalogue_model_path(alone_dir, 20 + i)).parameters());
+  }
+  EXPECT_NE(*together[0].objective, *together[1].objective);  // distinct seeds
 }
 
 TEST(Ensemble, BrokenCataloguesAndManifestsAreNamed) {

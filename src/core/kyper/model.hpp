@@ -41,6 +41,13 @@ class Model {
   // Fits the scalers on `train` (first call only), trains, and keeps the learning curve. Calling fit
   // again (also after load) resumes with the saved optimizer state.
   TrainResult fit(const Dataset& train, const Dataset* validation = nullptr);
+  // Trains fresh models of one graph and one training configuration (seeds and learning rates may
+  // differ) together: one fused launch per step for all of them (MultiTrainer). Each model ends
+  // as fit() would leave it (scalers fitted on `train`, learning curve, optimizer state), with the
+  // same weights when fit() takes the fused step; throws when the graph is not a chain of dense
+  // layers. Stop conditions and epoch hooks are not called.
+  static std::vector<TrainResult> fit_together(const std::vector<Model*>& models, const Dataset& train,
+                                               const Dataset* validation = nullptr);
   // Mean loss (in scaled units, as training reports it) on a dataset.
   double evaluate(const Dataset& data);
   Predictions predict(const float* features, long rows);

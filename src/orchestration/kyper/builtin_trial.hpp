@@ -59,6 +59,14 @@ void check_training_space(const search::Space& space, const nas::ArchitectureSpa
 int output_width(const TrainingProblem& problem);
 
 TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem);
+// The trials of one configuration under each context's id (its seed), as make_training_trial's
+// function would run them one after the other (run_trial_guarded), but trained together, one
+// fused launch per step for all, when the configuration's network is a chain of dense layers
+// (Model::fit_together); otherwise one after the other. Deadlines and multi-fidelity reports are
+// not applied to trials trained together.
+std::vector<TrialOutcome> run_training_trials_together(std::shared_ptr<const TrainingProblem> problem,
+                                                       const search::Configuration& config,
+                                                       const std::vector<TrialContext>& contexts);
 
 // The model graph and training settings a configuration stands for (what the trial trains).
 GraphSpec training_graph(const TrainingProblem& problem, const search::Configuration& config);

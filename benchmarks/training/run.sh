@@ -103,6 +103,11 @@ fi
 # OpenBLAS threads are set explicitly by the programs; keep the environment
 # from fighting them.
 unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS GOTO_NUM_THREADS 2>/dev/null || true
+# A fair comparison runs every side on the kernels OpenBLAS picks for this processor: a machine
+# may set OPENBLAS_CORETYPE (e.g. Haswell, AVX2 only, on an AVX-512 processor) and
+# OPENBLAS_L2_SIZE for its own reasons. They are unset for this benchmark's programs only (never
+# for the tests or CI); each side prints the OpenBLAS core it ran, and the table shows them.
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE 2>/dev/null || true
 
 # --- Kyper ------------------------------------------------------------------
 kyper_note=""
@@ -169,13 +174,21 @@ def load(name):
         pass
     return recs
 
-kyper = {r["net"]: r for r in load("kyper.jsonl") if "net" in r}
+kyper_all = load("kyper.jsonl")
+kyper = {r["net"]: r for r in kyper_all if "net" in r and "copies" not in r}
+together = next((r for r in kyper_all if "copies" in r), None)
 libtorch = {r["net"]: r for r in load("libtorch.jsonl") if "net" in r}
 pytorch = {r["net"]: r for r in load("torch.jsonl") if "net" in r}
 sgemm = {r["shape"]: r for r in load("sgemm.jsonl") if "shape" in r}
+cores = {side: next((r["openblas_core"] for r in load(f) if "openblas_core" in r), None)
+         for side, f in (("Kyper", "kyper.jsonl"), ("LibTorch C++", "libtorch.jsonl"),
+                         ("PyTorch", "torch.jsonl"), ("SGEMM", "sgemm.jsonl"))}
 
-# Target: Kyper >= factor x LibTorch C++ samples/s.
-targets = {"A": 2.0, "B": None, "C": 1.0, "D": 2.0}
+# Targets against LibTorch C++ samples/s (issue #22), per thread count; C is judged by its
+# fraction of OpenBLAS SGEMM's GFLOP/s on its shapes instead.
+one = threads == "1"
+targets = {"A": 5.0 if one else None, "B": 2.0 if one else 3.0, "C": None, "D": 5.0 if one else None}
+sgemm_target = 0.9
 # SGEMM column: net C's GEMM rate is taken as the FLOP-weighted (time-based)
 # rate of its three layer shapes, i.e. total flops / total SGEMM time.
 def sgemm_for(net):
@@ -195,29 +208,49 @@ def rate(recs, net):
     r = recs.get(net)
     return r.get("samples_per_s") if r else None
 
+def spread(recs, net):
+    """'low–high' samples/s over the measured windows."""
+    r = recs.get(net)
+    if not r:
+        return "—"
+    if "low" in r:
+        return f"{r['low']:,.0f}–{r['high']:,.0f}"
+    w = r.get("window_steps_per_s")
+    if w:
+        return f"{min(w) * r['batch']:,.0f}–{max(w) * r['batch']:,.0f}"
+    return "—"
+
 print(f"\n### MLP training, {threads} thread(s)\n")
-print("| net | Kyper samples/s | LibTorch C++ samples/s | ratio | target | met? "
-      "| PyTorch samples/s | Kyper ÷ PyTorch "
-      "| Kyper GFLOP/s | SGEMM GFLOP/s | fraction |")
-print("|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|")
+print("| net | Kyper samples/s (median) | range | path | LibTorch C++ samples/s (median) | range | ratio "
+      "| target | met? | PyTorch samples/s | Kyper GFLOP/s | SGEMM GFLOP/s | fraction |")
+print("|---|---:|---|---|---:|---|---:|---|---|---:|---:|---:|---:|")
 for net in ("A", "B", "C", "D"):
     ks, ls, ps = rate(kyper, net), rate(libtorch, net), rate(pytorch, net)
     ratio = ks / ls if ks and ls else None
-    pratio = ks / ps if ks and ps else None
-    tf = targets[net]
-    target = f"≥ {tf:g}× LibTorch C++" if tf else "—"
-    if tf is None or ratio is None:
-        met = "—"
-    else:
-        met = "yes" if ratio >= tf else "no"
     k = kyper.get(net)
     kg = k.get("gflops") if k else None
     sg = sgemm_for(net)
     frac = kg / sg if kg is not None and sg else None
-    print(f"| {net} | {fmt(ks, 0)} | {fmt(ls, 0)} | {fmt(ratio, 2)} | {target} | {met} "
-          f"| {fmt(ps, 0)} | {fmt(pratio, 2)} "
-          f"| {fmt(kg, 2)} | {fmt(sg, 1)} | {fmt(frac, 2)} |")
-
+    tf = targets[net]
+    if net == "C":
+        target = f"≥ {sgemm_target:g} of SGEMM"
+        met = "—" if frac is None else ("yes" if frac >= sgemm_target else "no")
+    elif tf is None:
+        target, met = "—", "—"
+    else:
+        target = f"≥ {tf:g}× LibTorch C++"
+        met = "—" if ratio is None else ("yes" if ratio >= tf else "no")
+    path = f"{k.get('path', '?')} ({k.get('setup', '?')})" if k else "—"
+    print(f"| {net} | {fmt(ks, 0)} | {spread(kyper, net)} | {path} | {fmt(ls, 0)} | {spread(libtorch, net)} "
+          f"| {fmt(ratio, 2)} | {target} | {met} | {fmt(ps, 0)} | {fmt(kg, 2)} | {fmt(sg, 1)} | {fmt(frac, 2)} |")
+if together:
+    t, seq, gen = (together["together_samples_per_s"], together["one_after_other_samples_per_s"],
+                   together["general_samples_per_s"])
+    print(f"\n{together['copies']} copies of net A trained together (one fused launch per step for all, "
+          f"{together.get('setup')}): {t:,.0f} samples/s (range {together['low']:,.0f}–{together['high']:,.0f}); "
+          f"one after the other on the path Trainer picks: {seq:,.0f} samples/s, ratio {t / seq:.2f}; "
+          f"one after the other on the general path: {gen:,.0f}, ratio {t / gen:.2f}. Target ≥ 3×.")
+print("\nOpenBLAS core each side ran: " + "; ".join(f"{side}: {core}" for side, core in cores.items() if core))
 print()
 if note:
     print(f"Note: {note}")

@@ -21,6 +21,7 @@
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename();
 extern "C" int openblas_get_num_threads(void);
 
 namespace {
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   if (threads < 1) threads = 1;
   if (windows < 1) windows = 1;
   openblas_set_num_threads(threads);
+  std::printf("{\"openblas_core\":\"%s\"}\n", openblas_get_corename());
 
   // Row-major C[m x n] = A[m x k] * B[k x n], as in a Linear layer forward
   // (activations batch x in times weights in x out).

@@ -49,6 +49,7 @@
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename();
 extern "C" int openblas_get_num_threads(void);
 extern "C" char* openblas_get_config(void);
 
@@ -165,6 +166,8 @@ std::string json_escape(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The OpenBLAS kernels this process runs (run.sh prints them beside the other sides').
+  std::printf("{\"openblas_core\":\"%s\"}\n", openblas_get_corename());
   int threads = 1;
   std::string net_list = "A,B,C,D";
   int windows = 5;

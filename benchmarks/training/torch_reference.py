@@ -138,6 +138,9 @@ def main():
 
     T = max(1, args.threads)
     openblas, openblas_path = find_openblas()
+    if openblas is not None and hasattr(openblas, "openblas_get_corename"):
+        openblas.openblas_get_corename.restype = ctypes.c_char_p
+        print(json.dumps({"openblas_core": openblas.openblas_get_corename().decode()}), flush=True)
     if openblas is None:
         print("torch_reference: warning: no OpenBLAS found in torch's process; "
               "only ATen threads are varied", file=sys.stderr)

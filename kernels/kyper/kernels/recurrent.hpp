@@ -7,8 +7,10 @@
 // gates i, f, g, o; GRU gates r, z, n), so one work item of the per-step kernel owns every gate of
 // its units and fuses the gate math into the epilogue of the step's matrix product.
 //
-// Per step one product h(t-1) U (rows x units times units x gates*units) gives all gates at once; the
-// input part x W + b of every step is one product over all steps before the recurrence. Backward,
+// Per step one product h(t-1) U (rows x units times units x gates*units) gives all gates at once. The
+// input part x W + b is accumulated in the same step kernel for the LSTM on the tiled path; for the
+// GRU (its new gate needs x W apart from h U) and on the BLAS path it is one product over all steps
+// before the recurrence. Backward,
 // the recurrent gradient dA(t) U^T of step t and the gate derivatives of step t-1 are again one
 // kernel per step; the weight gradients are one product each over all steps afterwards.
 //

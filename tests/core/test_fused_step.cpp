@@ -180,23 +180,31 @@ TEST(FusedStep, UpdateRulesMatchTheOptimizer) {
   }
 }
 
-// The rule: small dense chains fuse; dropout, sequences, wide layers and clipping by norm do not.
+// The rule: on a host a single network takes the general path (FusedStep::Auto), a dense chain
+// takes the fused step when asked (Always); dropout and clipping by norm never fuse.
 TEST(FusedStep, RulePicksThePath) {
   TrainConfig config;
   config.batch_size = 32;
   {
     Network<float, Exec> net(make_mlp(8, {64, 64}, 1, Activation::Relu), 1);
     Trainer<float, Exec> trainer(net, config);
+    EXPECT_EQ(trainer.uses_fused_step(32), !runs_on_host<Exec>());
+    trainer.set_fused_step(FusedStep::Always);
     EXPECT_TRUE(trainer.uses_fused_step(32));
-    trainer.allow_fused_step(false);
+    trainer.set_fused_step(FusedStep::Never);
     EXPECT_FALSE(trainer.uses_fused_step(32));
     TrainConfig clipped = config;
     clipped.optimizer.clip_norm = 1;
-    EXPECT_FALSE((Trainer<float, Exec>(net, clipped).uses_fused_step(32)));
+    Trainer<float, Exec> clipping(net, clipped);
+    clipping.set_fused_step(FusedStep::Always);
+    EXPECT_FALSE(clipping.uses_fused_step(32));
   }
   {
-    Network<float, Exec> wide(make_mlp(8, {1024, 1024}, 1, Activation::Relu), 1);
-    EXPECT_FALSE((Trainer<float, Exec>(wide, config).uses_fused_step(512)));
+    const auto shape = fused_mlp_shape(plan_graph(make_mlp(8, {1024, 1024}, 1, Activation::Relu)), 512);
+    ASSERT_TRUE(shape);
+    EXPECT_FALSE(fused_step_fits_host_core(*shape, fused_mlp_scratch_bytes<float>(*shape)));
+    const auto small = fused_mlp_shape(plan_graph(make_mlp(8, {64, 64}, 1, Activation::Relu)), 32);
+    EXPECT_TRUE(fused_step_fits_host_core(*small, fused_mlp_scratch_bytes<float>(*small)));
   }
   {
     GraphSpec g;
@@ -204,7 +212,9 @@ TEST(FusedStep, RulePicksThePath) {
     auto d = g.dense("d", x, 16, Activation::Relu);
     g.output("y", g.dense("o", g.dropout("drop", d, 0.1), 1));
     Network<float, Exec> with_dropout(g, 1);
-    EXPECT_FALSE((Trainer<float, Exec>(with_dropout, config).uses_fused_step(32)));
+    Trainer<float, Exec> trainer(with_dropout, config);
+    trainer.set_fused_step(FusedStep::Always);
+    EXPECT_FALSE(trainer.uses_fused_step(32));
   }
   EXPECT_FALSE(fused_mlp_shape(plan_graph(chain(std::vector<Activation>(kFusedMaxLayers + 1, Activation::Relu),
                                                 std::vector<int>(kFusedMaxLayers + 2, 4))),
@@ -227,7 +237,7 @@ TEST(FusedStep, TrainerFusedMatchesGeneralTraining) {
   for (bool fused : {true, false}) {
     Network<float, Exec> net(make_mlp(3, {32, 32}, 1, Activation::Tanh), 5);
     Trainer<float, Exec> trainer(net, config);
-    trainer.allow_fused_step(fused);
+    trainer.set_fused_step(fused ? FusedStep::Always : FusedStep::Never);
     ASSERT_EQ(trainer.uses_fused_step(32), fused);
     const TrainResult result = trainer.fit(x, y);
     EXPECT_LT(result.curve.back().train_loss, 0.2 * result.curve.front().train_loss);
@@ -238,7 +248,7 @@ TEST(FusedStep, TrainerFusedMatchesGeneralTraining) {
 
 namespace {
 
-// Trains `m` networks of one shape together and each alone with the fused Trainer; returns the
+// Trains `m` networks of one shape together and each alone with the fused Trainer (Always); returns the
 // parameters of both, network by network.
 template <class E>
 std::pair<std::vector<std::vector<float>>, std::vector<std::vector<float>>> together_and_alone(
@@ -266,6 +276,7 @@ std::pair<std::vector<std::vector<float>>, std::vector<std::vector<float>>> toge
     TrainConfig own = config;
     own.seed = seeds[i], own.optimizer.learning_rate = rates.empty() ? config.optimizer.learning_rate : rates[i];
     Trainer<float, E> trainer(alone[i], own);
+    trainer.set_fused_step(FusedStep::Always);
     EXPECT_TRUE(trainer.uses_fused_step(own.batch_size));
     const TrainResult r = validation ? trainer.fit(x, y, xv, yv) : trainer.fit(x, y);
     if (alone_results) alone_results->push_back(r);

@@ -32,30 +32,39 @@ void gemm_on(const ExecSpace& space, const char* trans_a, const char* trans_b, t
 #endif
 }
 
-template <class Scalar>
+// Forward epilogue: bias, the activation (a compile-time choice, so a tile row's epilogue
+// vectorizes), and the pre-activation kept when the derivative needs it (`pre` is then given).
+template <Activation Act, class Scalar>
 struct DenseForwardEpilogue {
   const Scalar* bias;  // may be null
-  Scalar* pre;         // pre-activation, null when the backward pass does not need it
+  Scalar* pre;
   Scalar* out;
   long ld;
-  Activation activation;
-  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const {
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(int row, int col, Scalar value) const {
     const Scalar z = bias ? value + bias[col] : value;
-    if (pre) pre[row * ld + col] = z;
-    out[row * ld + col] = activate(activation, z);
+    if (derivative_needs_preactivation(Act) && pre) pre[row * ld + col] = z;
+    out[row * ld + col] = activate(Act, z);
   }
 };
 
-template <Activation Act, class Scalar>
+// One work item per element on a GPU; one row per work item on a host, with a SIMD loop over its
+// columns (an element per item costs an integer division per element for the bias column).
+template <Activation Act, bool RowPerItem, class Scalar>
 struct BiasActivationFunctor {
   Scalar* out;
   Scalar* pre;  // may be null
   const Scalar* bias;  // may be null
   long cols;
-  KOKKOS_INLINE_FUNCTION void operator()(const long idx) const {
-    const Scalar z = bias ? out[idx] + bias[idx % cols] : out[idx];
+  KOKKOS_INLINE_FUNCTION void apply(const long idx, const long col) const {
+    const Scalar z = bias ? out[idx] + bias[col] : out[idx];
     if (pre) pre[idx] = z;
     out[idx] = activate(Act, z);
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(const long item) const {
+    if (!RowPerItem) return apply(item, item % cols);
+    const BiasActivationFunctor local = *this;  // fields in registers: the loop vectorizes
+    KYPER_SIMD
+    for (long col = 0; col < cols; ++col) local.apply(item * cols + col, col);
   }
 };
 
@@ -64,10 +73,12 @@ template <class ExecSpace, class Scalar>
 void dense_bias_activation(const ExecSpace& space, MatrixView<Scalar, ExecSpace> out,
                            VectorView<const Scalar, ExecSpace> bias, MatrixView<Scalar, ExecSpace> pre,
                            Activation activation) {
+  constexpr bool row_per_item = runs_on_host<ExecSpace>();
+  const long items = row_per_item ? long(out.extent(0)) : long(out.size());
   dispatch_activation(activation, [&](auto act) {
-    Kokkos::parallel_for("Kyper::Dense::bias_activation", RangeOf<ExecSpace>(space, 0, long(out.size())),
-                         BiasActivationFunctor<decltype(act)::value, Scalar>{out.data(), pre.data(), bias.data(),
-                                                                              long(out.extent(1))});
+    Kokkos::parallel_for("Kyper::Dense::bias_activation", RangeOf<ExecSpace>(space, 0, items),
+                         BiasActivationFunctor<decltype(act)::value, row_per_item, Scalar>{
+                             out.data(), pre.data(), bias.data(), long(out.extent(1))});
   });
 }
 
@@ -82,9 +93,11 @@ void dense_forward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> x
     dense_bias_activation(space, out, bias, pre, activation);
     return;
   }
-  DenseForwardEpilogue<Scalar> epilogue{bias.data(), pre.data(), out.data(), units, activation};
-  tile_gemm(space, "Kyper::Dense::forward", batch, units, in, x.data(), StridedOperand{in, 1}, w.data(),
-            units, epilogue);
+  dispatch_activation(activation, [&](auto act) {
+    DenseForwardEpilogue<decltype(act)::value, Scalar> epilogue{bias.data(), pre.data(), out.data(), units};
+    tile_gemm(space, "Kyper::Dense::forward", batch, units, in, x.data(), StridedOperand{in, 1}, w.data(), units,
+              epilogue);
+  });
 }
 
 template <Activation Act, class Scalar>
@@ -140,13 +153,15 @@ void transpose(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> in, M
                        });
 }
 
-// Given d_pre = dL/dZ: dW = X^T dZ, db = colsum(dZ), and dX += dZ W^T when dx is given.
+// Given d_pre = dL/dZ: dW = X^T dZ, db = colsum(dZ), and dX += dZ W^T when dx is given (dX = dZ W^T
+// with accumulate_dx false: the caller knows no other consumer adds to it, and skips clearing it).
 // `w_transposed` is scratch of shape (units x in) with TileSpare spare elements.
 template <class ExecSpace, class Scalar>
 void dense_backward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> x,
                     MatrixView<const Scalar, ExecSpace> w, MatrixView<const Scalar, ExecSpace> d_pre,
                     MatrixView<Scalar, ExecSpace> dw, VectorView<Scalar, ExecSpace> db,
-                    MatrixView<Scalar, ExecSpace> dx, MatrixView<Scalar, ExecSpace> w_transposed) {
+                    MatrixView<Scalar, ExecSpace> dx, MatrixView<Scalar, ExecSpace> w_transposed,
+                    bool accumulate_dx = true) {
   const int batch = x.extent(0), in = x.extent(1), units = w.extent(1);
   const bool gemm = dense_prefers_gemm(batch, in, units);
   if (gemm) {
@@ -158,12 +173,16 @@ void dense_backward(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> 
   if (db.data()) column_sums(space, d_pre, db);
   if (!dx.data()) return;
   if (gemm) {
-    gemm_on(space, "N", "T", Scalar(1), d_pre, w, Scalar(1), dx);
+    gemm_on(space, "N", "T", Scalar(1), d_pre, w, Scalar(accumulate_dx ? 1 : 0), dx);
     return;
   }
   transpose(space, w, w_transposed);
-  tile_gemm(space, "Kyper::Dense::input_gradient", batch, in, units, d_pre.data(), StridedOperand{units, 1},
-            w_transposed.data(), in, AccumulateEpilogue<Scalar>{dx.data(), in});
+  if (accumulate_dx)
+    tile_gemm(space, "Kyper::Dense::input_gradient", batch, in, units, d_pre.data(), StridedOperand{units, 1},
+              w_transposed.data(), in, AccumulateEpilogue<Scalar>{dx.data(), in});
+  else
+    tile_gemm(space, "Kyper::Dense::input_gradient", batch, in, units, d_pre.data(), StridedOperand{units, 1},
+              w_transposed.data(), in, StoreEpilogue<Scalar>{dx.data(), in});
 }
 
 }  // namespace kyper::kernels

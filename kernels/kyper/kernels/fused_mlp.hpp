@@ -9,6 +9,7 @@
 #pragma once
 
 #include <kyper/kernels/activation.hpp>
+#include <kyper/kernels/dense.hpp>
 #include <kyper/kernels/loss.hpp>
 #include <kyper/kernels/optimizer.hpp>
 #include <kyper/kernels/tile_gemm.hpp>
@@ -76,20 +77,6 @@ inline FusedMlpShape plan_fused_mlp(int layer_count, const int* widths, const Ac
   return shape;
 }
 
-// Forward epilogue: bias, activation (a compile-time choice), pre-activation kept when needed.
-template <Activation Act, class Scalar>
-struct FusedForwardEpilogue {
-  const Scalar* bias;
-  Scalar* pre;
-  Scalar* out;
-  long ld;
-  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const {
-    const Scalar z = bias ? value + bias[col] : value;
-    if (derivative_needs_preactivation(Act)) pre[row * ld + col] = z;
-    out[row * ld + col] = activate(Act, z);
-  }
-};
-
 // Weight-gradient epilogue: the gradient goes straight into the optimizer rule (and, when asked,
 // into the gradient array), so dW is never a separate pass over memory.
 template <OptimizerKind Kind, class Scalar>
@@ -100,7 +87,7 @@ struct FusedUpdateEpilogue {
   Scalar* state2;
   long ld;
   OptimizerStep<Scalar> hyper;
-  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar grad) const {
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(int row, int col, Scalar grad) const {
     const long i = row * ld + col;
     if (grads) grads[i] = grad;
     update_parameter<Kind>(hyper, grad, params[i], state1[i], state2[i]);
@@ -183,7 +170,7 @@ struct FusedMlpStep {
   template <Activation Act>
   KOKKOS_INLINE_FUNCTION void forward_with(const Member& team, const FusedLayer& layer, const Scalar* p,
                                            const Scalar* in, Scalar* scratch) const {
-    FusedForwardEpilogue<Act, Scalar> epilogue{layer.bias_offset >= 0 ? p + layer.bias_offset : nullptr,
+    DenseForwardEpilogue<Act, Scalar> epilogue{layer.bias_offset >= 0 ? p + layer.bias_offset : nullptr,
                                                layer.pre_offset >= 0 ? scratch + layer.pre_offset : nullptr,
                                                scratch + layer.value_offset, layer.out};
     team_tile_gemm(team, rows, layer.out, layer.in, in, StridedOperand{layer.in, 1}, p + layer.weight_offset,
@@ -313,13 +300,6 @@ long fused_mlp_scratch_bytes(const FusedMlpShape& shape) {
   return shape.scratch_elements * long(sizeof(Scalar));
 }
 
-// Team size of the fused step: one thread per network on a host (networks spread over the threads),
-// a block's worth on a GPU.
-template <class ExecSpace>
-constexpr bool fused_runs_on_host() {
-  return Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible;
-}
-
 // Runs `step` for `networks` networks (league ranks 0 .. networks-1). Clipping by global norm is
 // not supported here: it needs every gradient before any update.
 template <class ExecSpace, class Scalar>
@@ -327,7 +307,8 @@ void fused_mlp_step(const ExecSpace& space, FusedMlpStep<Scalar, ExecSpace> step
   using Policy = Kokkos::TeamPolicy<ExecSpace>;
   const long bytes = fused_mlp_scratch_bytes<Scalar>(step.shape);
   step.scratch_level = bytes <= Policy::scratch_size_max(0) ? 0 : 1;
-  Policy policy = fused_runs_on_host<ExecSpace>() ? Policy(space, networks, 1) : Policy(space, networks, Kokkos::AUTO);
+  // One thread per network on a host (networks spread over the threads), a block on a GPU.
+  Policy policy = runs_on_host<ExecSpace>() ? Policy(space, networks, 1) : Policy(space, networks, Kokkos::AUTO);
   Kokkos::parallel_for("Kyper::FusedMlp::step", policy.set_scratch_size(step.scratch_level, Kokkos::PerTeam(bytes)),
                        step);
 }

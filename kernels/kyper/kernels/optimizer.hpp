@@ -69,7 +69,7 @@ KOKKOS_FORCEINLINE_FUNCTION void update_parameter(const OptimizerStep<Scalar>& h
 // functor's pointers leave the pointers themselves alone, so it reloads them every iteration.
 template <class ExecSpace>
 constexpr long elements_per_item() {
-  return Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible ? 1024 : 1;
+  return runs_on_host<ExecSpace>() ? 1024 : 1;
 }
 
 template <OptimizerKind Kind, long Chunk, class Scalar>

@@ -86,7 +86,7 @@ template <class Scalar>
 struct StoreEpilogue {
   Scalar* out;
   long ld;
-  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] = value; }
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] = value; }
 };
 
 // Epilogue: out(row, col) += value (gradients of a node read by several consumers add up).
@@ -94,7 +94,7 @@ template <class Scalar>
 struct AccumulateEpilogue {
   Scalar* out;
   long ld;
-  KOKKOS_INLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] += value; }
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(int row, int col, Scalar value) const { out[row * ld + col] += value; }
 };
 
 }  // namespace kyper::kernels

@@ -20,6 +20,13 @@ using VectorView = Kokkos::View<Scalar*, DeviceOf<ExecSpace>, Kokkos::MemoryTrai
 template <class Scalar, class ExecSpace>
 using DeviceScalar = Kokkos::View<Scalar, DeviceOf<ExecSpace>>;
 
+// Whether ExecSpace runs on a host (its memory is host-accessible): host loops give a work item a
+// row or a chunk with a SIMD loop, GPU kernels an element per thread (coalesced).
+template <class ExecSpace>
+constexpr bool runs_on_host() {
+  return Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible;
+}
+
 template <class ExecSpace>
 using RangeOf = Kokkos::RangePolicy<ExecSpace, Kokkos::IndexType<long>>;
 

@@ -44,7 +44,7 @@ class Model {
   // Trains fresh models of one graph and one training configuration (seeds and learning rates may
   // differ) together: one fused launch per step for all of them (MultiTrainer). Each model ends
   // as fit() would leave it (scalers fitted on `train`, learning curve, optimizer state), with the
-  // same weights when fit() takes the fused step; throws when the graph is not a chain of dense
+  // same weights as fit() with FusedStep::Always; throws when the graph is not a chain of dense
   // layers. Stop conditions and epoch hooks are not called.
   static std::vector<TrainResult> fit_together(const std::vector<Model*>& models, const Dataset& train,
                                                const Dataset* validation = nullptr);

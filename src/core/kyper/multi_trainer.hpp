@@ -3,7 +3,7 @@
 // shape with different seeds and learning rates, share every launch. Each network keeps what
 // Trainer::fit gives it alone: its own shuffling seed, learning rate and schedule, validation
 // loss per epoch, early stopping and best-weight restore. Network m trained here ends with the
-// same weights as Trainer::fit with the fused step on that network alone, seed and rate equal.
+// same weights as Trainer::fit with FusedStep::Always on that network alone, seed and rate equal.
 #pragma once
 
 #include <algorithm>

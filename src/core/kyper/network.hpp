@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include <Kokkos_Core.hpp>
@@ -82,6 +83,7 @@ class Network {
                                                node.width);
       }
     }
+    plan_gradient_clearing();
     auto alloc = [&](const char* label, long size) {
       return FlatView(Kokkos::view_alloc(space_, std::string(label)), size + TileSpare);
     };
@@ -105,7 +107,10 @@ class Network {
   void forward(int rows, bool training, uint64_t dropout_stream = 0) {
     check_rows(rows);
     Kokkos::Profiling::pushRegion("Kyper::Network::forward");
-    if (training) Kokkos::deep_copy(space_, value_grads_, Scalar(0));
+    if (training)  // gradients that backward() adds into start at zero; the others are overwritten
+      for (const auto& [offset, size] : cleared_gradients_)
+        Kokkos::deep_copy(space_, Kokkos::subview(value_grads_, std::make_pair(offset, offset + size * rows)),
+                          Scalar(0));
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       const PlannedNode& node = plan_.nodes[i];
       const long size = long(rows) * node.row_width();
@@ -176,7 +181,7 @@ class Network {
           dense_backward(space_, ConstMatrix(step_value(from, rows)), ConstMatrix(weights(node)),
                          ConstMatrix(d_pre, step_rows, node.width), weight_gradient(node), bias_gradient(node),
                          needs_gradient(from) ? step_value_grad(from, rows) : Matrix(),
-                         Matrix(transposed_.data(), node.width, node.in_width));
+                         Matrix(transposed_.data(), node.width, node.in_width), !sole_dense_consumer(from));
           break;
         }
         case NodeKind::Lstm:
@@ -259,6 +264,23 @@ class Network {
     KYPER_REQUIRE(rows > 0 && rows <= capacity_, "batch of " << rows << " rows exceeds reserved capacity " << capacity_);
   }
   bool needs_gradient(int node) const { return plan_.nodes[node].kind != NodeKind::Input; }
+  // A node read by one dense node only: that node's backward writes its whole gradient (and the
+  // loss writes the output's), so it need not be cleared before backward().
+  bool sole_dense_consumer(int node) const { return consumers_[node].size() == 1 &&
+                                                    plan_.nodes[consumers_[node][0]].kind == NodeKind::Dense; }
+  void plan_gradient_clearing() {
+    consumers_.assign(plan_.nodes.size(), {});
+    for (size_t i = 0; i < plan_.nodes.size(); ++i)
+      for (int from : plan_.nodes[i].inputs) consumers_[from].push_back(int(i));
+    cleared_gradients_.clear();
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      const PlannedNode& node = plan_.nodes[i];
+      if (!needs_gradient(int(i)) || node.kind == NodeKind::Output) continue;
+      const bool feeds_output = consumers_[i].size() == 1 && consumers_[i][0] == plan_.output_node;
+      if (feeds_output || sole_dense_consumer(int(i))) continue;
+      cleared_gradients_.push_back({value_offset_[i], node.row_width()});
+    }
+  }
   Scalar* data(int node) const { return values_.data() + value_offset_[node]; }
   Scalar* grad_data(int node) const { return value_grads_.data() + value_offset_[node]; }
   // A node's batch as the trainer sees it: one row per sample.
@@ -355,6 +377,8 @@ class Network {
   int capacity_ = 0;
   FlatView params_, grads_, values_, value_grads_, pre_, masks_, pre_grad_scratch_, transposed_, workspaces_;
   std::vector<long> value_offset_, pre_offset_, mask_offset_, workspace_offset_;
+  std::vector<std::vector<int>> consumers_;
+  std::vector<std::pair<long, long>> cleared_gradients_;  // (offset, values per row) cleared per step
 };
 
 extern template class Network<float, Kokkos::DefaultExecutionSpace>;

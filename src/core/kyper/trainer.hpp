@@ -97,10 +97,11 @@ class Trainer {
   // with status Stopped, as the stop condition does (multi-fidelity stoppers).
   void set_epoch_hook(std::function<bool(const EpochRecord&)> hook) { epoch_hook_ = std::move(hook); }
   const TrainConfig& config() const { return config_; }
-  // The fused one-kernel step is chosen by the rule in fused_step.hpp; false keeps the general
-  // path (one launch per layer and operation) for every network. The fused step does not fill
-  // Network::gradients().
-  void allow_fused_step(bool allow) { allow_fused_ = allow; }
+  // Auto: the fused one-kernel step where the rule in fused_step.hpp picks it; Always: wherever the
+  // graph allows it (a chain of dense layers, no clipping by norm), as MultiTrainer runs every
+  // network; Never: the general path (a launch per layer and operation). The fused step does not
+  // fill Network::gradients().
+  void set_fused_step(FusedStep choice) { fused_choice_ = choice; }
   // Whether fit() on batches of `batch` rows runs the fused step.
   bool uses_fused_step(int batch) const { return bool(fused_shape(batch)); }
 
@@ -246,9 +247,10 @@ class Trainer {
   }
 
   std::optional<FusedMlpShape> fused_shape(int batch) const {
-    if (!allow_fused_ || config_.optimizer.clip_norm > 0) return std::nullopt;
+    if (fused_choice_ == FusedStep::Never || config_.optimizer.clip_norm > 0) return std::nullopt;
     std::optional<FusedMlpShape> shape = fused_mlp_shape(net_.plan(), batch);
-    if (shape && !fused_step_preferred<Scalar, ExecSpace>(*shape)) return std::nullopt;
+    if (shape && fused_choice_ == FusedStep::Auto && !fused_step_preferred<Scalar, ExecSpace>(*shape))
+      return std::nullopt;
     return shape;
   }
 
@@ -321,7 +323,7 @@ class Trainer {
   Network<Scalar, ExecSpace>& net_;
   TrainConfig config_;
   Optimizer<Scalar, ExecSpace> optimizer_;
-  bool allow_fused_ = true;
+  FusedStep fused_choice_ = FusedStep::Auto;
   Kokkos::View<long*, DeviceOf<ExecSpace>> identity_;  // rows in order, for fused evaluation
   Kokkos::View<double*, DeviceOf<ExecSpace>> batch_losses_;
   Data targets_;

@@ -102,8 +102,9 @@ Rate measure(const NetSpec& spec, Path path, int copies, double window_seconds, 
   Kokkos::deep_copy(order, order_host);
   // `copies` parameter blocks and optimizer states, each network seeded like a separate trial.
   const long count = net.parameter_count();
-  Kokkos::View<float*, kyper::DeviceOf<Exec>> params("params", copies * count), state1("m", copies * count),
-      state2("v", copies * count);
+  // The tiled kernels read up to TileSpare elements past the last weights (never write them).
+  Kokkos::View<float*, kyper::DeviceOf<Exec>> params("params", copies * count + kyper::TileSpare),
+      state1("m", copies * count), state2("v", copies * count);
   for (int c = 0; c < copies; ++c) {
     kyper::Network<float, Exec> member(graph, 1 + c);
     Kokkos::deep_copy(Kokkos::subview(params, std::make_pair(c * count, (c + 1) * count)), member.parameters());

@@ -74,8 +74,7 @@ class MultiTrainer {
 
     optimizer_ = std::make_unique<Optimizer<Scalar, ExecSpace>>(config_.optimizer, long(m) * count);
     Optimizer<Scalar, ExecSpace>& optimizer = *optimizer_;
-    Block params(Kokkos::view_alloc(Kokkos::WithoutInitializing, "Kyper::MultiTrainer::parameters"),
-                 long(m) * count + TileSpare);
+    Block params("Kyper::MultiTrainer::parameters", long(m) * count + TileSpare);  // spare tail read by tiles
     Block best(Kokkos::view_alloc(Kokkos::WithoutInitializing, "Kyper::MultiTrainer::best"), long(m) * count);
     for (int i = 0; i < m; ++i) Kokkos::deep_copy(block_of(params, i, count), nets_[i]->parameters());
 

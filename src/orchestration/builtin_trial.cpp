@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include <kyper/error.hpp>
-#include <kyper/fused_step.hpp>
+#include <kyper/multi_trainer.hpp>
 #include <kyper/text.hpp>
 #include <kyper/metrics.hpp>
 #include <kyper/model.hpp>
@@ -203,9 +203,9 @@ std::vector<TrialOutcome> run_training_trials_together(std::shared_ptr<const Tra
                                                        const std::vector<TrialContext>& contexts) {
   const TrainingProblem& p = *problem;
   std::vector<TrialOutcome> outcomes;
-  const bool together = contexts.size() > 1 && !p.sequence.enabled() &&
-                        fused_mlp_shape(plan_graph(training_graph(p, config)), 1).has_value() &&
-                        training_config(p, config).optimizer.clip_norm <= 0;
+  // A sequence graph is no dense chain: trains_together is false for it.
+  const bool together =
+      contexts.size() > 1 && trains_together(plan_graph(training_graph(p, config)), training_config(p, config));
   if (!together) {
     const TrialFunction trial = make_training_trial(problem);
     for (const TrialContext& context : contexts) outcomes.push_back(run_trial_guarded(trial, config, context));

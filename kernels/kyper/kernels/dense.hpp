@@ -135,9 +135,7 @@ void column_sums(const ExecSpace& space, MatrixView<const Scalar, ExecSpace> m, 
                        KOKKOS_LAMBDA(const long tile) {
                          const int col0 = int(tile) * TileCols;
                          Scalar acc[TileCols];
-                         for (int c = 0; c < TileCols; ++c) acc[c] = Scalar(0);
-                         for (int r = 0; r < rows; ++r)
-                           for (int c = 0; c < TileCols; ++c) acc[c] += data[long(r) * cols + col0 + c];
+                         column_tile_sums(data, rows, cols, col0, acc);
                          for (int c = 0; c < TileCols && col0 + c < cols; ++c) out[col0 + c] = acc[c];
                        });
 }

@@ -283,11 +283,7 @@ struct FusedMlpStep {
       const int col0 = tile * TileCols;
       const int cols = width - col0 < TileCols ? width - col0 : TileCols;
       Scalar acc[TileCols];
-      for (int c = 0; c < TileCols; ++c) acc[c] = Scalar(0);
-      for (int r = 0; r < rows; ++r) {
-        KYPER_SIMD
-        for (int c = 0; c < TileCols; ++c) acc[c] += d_z[long(r) * width + col0 + c];
-      }
+      column_tile_sums(d_z, rows, width, col0, acc);
       KYPER_SIMD
       for (int c = 0; c < cols; ++c) bias_update(0, col0 + c, acc[c]);
     });

@@ -81,6 +81,17 @@ KOKKOS_INLINE_FUNCTION void team_tile_gemm(const Member& team, int m, int n, int
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_tiles * col_tiles), [&](const int tile) { tiles(tile); });
 }
 
+// acc[c] = sum over rows of m(r, col0 + c), c < TileCols: a bias gradient's tile of columns. The
+// matrix (row stride `cols`) needs TileSpare readable elements past its end.
+template <class Scalar>
+KOKKOS_INLINE_FUNCTION void column_tile_sums(const Scalar* m, int rows, long cols, int col0, Scalar (&acc)[TileCols]) {
+  for (int c = 0; c < TileCols; ++c) acc[c] = Scalar(0);
+  for (int r = 0; r < rows; ++r) {
+    KYPER_SIMD
+    for (int c = 0; c < TileCols; ++c) acc[c] += m[long(r) * cols + col0 + c];
+  }
+}
+
 // Epilogue: out(row, col) = value.
 template <class Scalar>
 struct StoreEpilogue {

@@ -20,6 +20,12 @@
 
 namespace kyper {
 
+// Whether networks of this graph, trained with these settings, can train together: a chain of
+// dense layers (fused_mlp_shape) and no clipping by global norm.
+inline bool trains_together(const GraphPlan& plan, const TrainConfig& config) {
+  return config.optimizer.clip_norm <= 0 && fused_mlp_shape(plan, 1).has_value();
+}
+
 template <class Scalar = float, class ExecSpace = Kokkos::DefaultExecutionSpace>
 class MultiTrainer {
  public:

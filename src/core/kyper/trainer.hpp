@@ -217,12 +217,9 @@ class Trainer {
                              KOKKOS_LAMBDA(const long i) { order(i) = i; });
       }
       for (long b = 0; b < batches; ++b) {
-        FusedMlpStep<Scalar, ExecSpace> step = fused_step_of(net_, optimizer_, *fused);
+        FusedMlpStep<Scalar, ExecSpace> step =
+            fused_batch(*fused, x, y, identity_.data(), b * batch, int(std::min<long>(batch, rows - b * batch)), b);
         step.training = false;
-        step.x = x.data(), step.y = y.data(), step.y_cols = int(y.extent(1));
-        step.order = identity_.data(), step.first = b * batch, step.rows = int(std::min<long>(batch, rows - b * batch));
-        step.loss = config_.loss, step.variance_floor = Scalar(config_.variance_floor);
-        step.losses = batch_losses_.data(), step.loss_slot = b;
         fused_mlp_step(net_.space(), step, 1);
       }
       return mean_batch_loss(batches, rows, batch);
@@ -254,15 +251,22 @@ class Trainer {
     return shape;
   }
 
-  // One training step of one network as one kernel (gather, forward, loss, backward, update).
-  void fused_step(const FusedMlpShape& shape, const Data& x, const Data& y, const long* order, long first, int rows,
-                  long batch_index) {
+  // The fused kernel on rows order[first .. first+rows) of (x, y), its loss sum into batch_index.
+  FusedMlpStep<Scalar, ExecSpace> fused_batch(const FusedMlpShape& shape, const Data& x, const Data& y,
+                                              const long* order, long first, int rows, long batch_index) const {
     FusedMlpStep<Scalar, ExecSpace> step = fused_step_of(net_, optimizer_, shape);
     step.x = x.data(), step.y = y.data(), step.y_cols = int(y.extent(1));
     step.order = order, step.first = first, step.rows = rows;
-    step.hyper = optimizer_.advance();
     step.loss = config_.loss, step.variance_floor = Scalar(config_.variance_floor);
     step.losses = batch_losses_.data(), step.loss_slot = batch_index;
+    return step;
+  }
+
+  // One training step of one network as one kernel (gather, forward, loss, backward, update).
+  void fused_step(const FusedMlpShape& shape, const Data& x, const Data& y, const long* order, long first, int rows,
+                  long batch_index) {
+    FusedMlpStep<Scalar, ExecSpace> step = fused_batch(shape, x, y, order, first, rows, batch_index);
+    step.hyper = optimizer_.advance();
     fused_mlp_step(net_.space(), step, 1);
   }
 

@@ -14,9 +14,10 @@ namespace kyper::scheduler_detail {
 
 class StopNotice {
  public:
-  // Does nothing when `active` is false (ranks other than the one that reports); `mpi_job`: the
-  // search spans several ranks (the notice then says why mpiexec may have stopped it).
-  StopNotice(const std::string& output_dir, bool active, bool mpi_job);
+  // `reports`: this rank prints the notice (one rank of a job); `mpi_job`: the search spans
+  // several ranks (the notice then says why mpiexec may have stopped it, and the ranks that do
+  // not report end half a second after the signal, so that the one that does has time to).
+  StopNotice(const std::string& output_dir, bool reports, bool mpi_job);
   ~StopNotice();  // puts the previous handlers back
   StopNotice(const StopNotice&) = delete;
   StopNotice& operator=(const StopNotice&) = delete;

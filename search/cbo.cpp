@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -68,6 +70,27 @@ std::string checked_surrogate(const CBOOptions& o) {
   KYPER_REQUIRE(s == "AUTO" || s == "ET" || s == "RF" || s == "GP",
                 "CBO: unknown surrogate '" << o.surrogate << "' (expected auto, ET, RF or GP)");
   return s;
+}
+
+std::string checked_stopped_rule(const CBOOptions& o) {
+  const std::string t = lower(o.stopped_trials);
+  KYPER_REQUIRE(t == "as_reported" || t == "below_further" || t == "ignore",
+                "CBO: unknown stopped_trials '" << o.stopped_trials
+                                                << "' (expected as_reported, below_further or ignore)");
+  return t;
+}
+
+// A stopped trial's budget (what it used), or +infinity for a trial that ran to the end (or
+// without a stopper: no metadata).
+double budget_used(const Observation& o, bool* stopped) {
+  auto flag = o.metadata.find("stopped_early");
+  *stopped = flag != o.metadata.end() && flag->second == "true";
+  if (!*stopped) return INFINITY;
+  auto budget = o.metadata.find("budget");
+  if (budget == o.metadata.end()) return 0.0;
+  char* end = nullptr;
+  const double b = std::strtod(budget->second.c_str(), &end);
+  return end != budget->second.c_str() && std::isfinite(b) ? b : 0.0;
 }
 
 std::string checked_transform(const CBOOptions& o) {
@@ -185,7 +208,7 @@ std::string describe_defaults(const CBOOptions& o, const Space& space) {
 CBO::CBO(Space space, SearchOptions options, CBOOptions cbo)
     : Search(std::move(space), options), cbo_(std::move(cbo)),
       acquisition_(parse_acquisition(cbo_.acquisition)), liar_(parse_liar(cbo_.liar)),
-      surrogate_(checked_surrogate(cbo_)), transform_(checked_transform(cbo_)) {
+      surrogate_(checked_surrogate(cbo_)), transform_(checked_transform(cbo_)), stopped_(checked_stopped_rule(cbo_)) {
   KYPER_REQUIRE(std::isfinite(cbo_.kappa) && cbo_.kappa >= 0, "CBO: kappa must be >= 0, got " << cbo_.kappa);
   KYPER_REQUIRE(cbo_.kappa_decay > 0 && cbo_.kappa_decay <= 1,
                 "CBO: kappa_decay must be in (0, 1], got " << cbo_.kappa_decay);
@@ -320,7 +343,56 @@ Eigen::VectorXd rank_scores(const Eigen::VectorXd& y) {
 
 }  // namespace
 
+void cap_stopped_targets(const std::vector<Observation>& obs, Eigen::VectorXd& targets) {
+  std::vector<std::pair<double, double>> by_budget;  // (budget used, target) of successes
+  std::vector<double> budgets(obs.size());
+  std::vector<bool> stopped(obs.size());
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    bool s = false;
+    budgets[i] = budget_used(obs[i], &s);
+    stopped[i] = s;
+    if (!obs[i].failed()) by_budget.emplace_back(budgets[i], targets[static_cast<Eigen::Index>(i)]);
+  }
+  std::sort(by_budget.begin(), by_budget.end());
+  // lowest_from[k]: the lowest target among by_budget[k..end).
+  std::vector<double> lowest_from(by_budget.size() + 1, std::numeric_limits<double>::infinity());
+  for (std::size_t k = by_budget.size(); k-- > 0;) lowest_from[k] = std::min(lowest_from[k + 1], by_budget[k].second);
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    if (!stopped[i] || obs[i].failed()) continue;
+    const auto further = std::upper_bound(by_budget.begin(), by_budget.end(), budgets[i],
+                                          [](double b, const std::pair<double, double>& e) { return b < e.first; });
+    const double cap = lowest_from[static_cast<std::size_t>(further - by_budget.begin())];
+    auto& target = targets[static_cast<Eigen::Index>(i)];
+    target = std::min(target, cap);
+  }
+}
+
+std::vector<bool> rows_without_stopped(const std::vector<Observation>& obs) {
+  std::vector<bool> rows(obs.size(), true);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    bool stopped = false;
+    budget_used(obs[i], &stopped);
+    rows[i] = !stopped;
+    kept += !stopped && !obs[i].failed();
+  }
+  if (kept < 2) rows.assign(obs.size(), true);  // too few trials ran to the end to learn from alone
+  return rows;
+}
+
 Eigen::VectorXd CBO::surrogate_targets() const {
+  Eigen::VectorXd y = transformed_objectives();
+  // The transform is monotone, so capping targets caps objectives.
+  if (stopped_ == "below_further") cap_stopped_targets(observations(), y);
+  return y;
+}
+
+std::vector<bool> CBO::model_rows() const {
+  if (stopped_ == "ignore") return rows_without_stopped(observations());
+  return std::vector<bool>(observations().size(), true);
+}
+
+Eigen::VectorXd CBO::transformed_objectives() const {
   const auto& obs = observations();
   Eigen::VectorXd y_obs(static_cast<Eigen::Index>(obs.size()));
   double worst = INFINITY, top = -INFINITY;
@@ -406,14 +478,17 @@ std::vector<Configuration> CBO::propose(int n) {
   // batch's earlier points.
   const std::size_t d = space_.size();
   const std::size_t lies = lying ? pending().size() + static_cast<std::size_t>(n) : 0;
-  Eigen::MatrixXd U(static_cast<Eigen::Index>(obs.size() + lies), static_cast<Eigen::Index>(d));
+  const std::vector<bool> in_model = model_rows();
+  const auto observed = static_cast<Eigen::Index>(std::count(in_model.begin(), in_model.end(), true));
+  Eigen::MatrixXd U(observed + static_cast<Eigen::Index>(lies), static_cast<Eigen::Index>(d));
   Eigen::VectorXd y(U.rows());
   Eigen::Index rows = 0;
   // Observations only ever append, so their encodings are cached across asks.
   for (std::size_t i = encoded_.size(); i < obs.size(); ++i) encoded_.push_back(space_.encode(obs[i].config));
-  for (std::size_t i = 0; i < obs.size(); ++i, ++rows) {
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    if (!in_model[i]) continue;
     U.row(rows) = encoded_[i].transpose();
-    y[rows] = y_obs[static_cast<Eigen::Index>(i)];
+    y[rows++] = y_obs[static_cast<Eigen::Index>(i)];
   }
   if (lying)
     for (const auto& p : pending()) {
@@ -431,8 +506,7 @@ std::vector<Configuration> CBO::propose(int n) {
     model.predict(model_inputs(U.middleRows(from, rows - from), gp), mean, std);
     y.segment(from, rows - from) = mean;
   };
-  if (believer && rows > static_cast<Eigen::Index>(obs.size())) {
-    const auto observed = static_cast<Eigen::Index>(obs.size());
+  if (believer && rows > observed) {
     model.fit(model_inputs(U.topRows(observed), gp), y.head(observed), rng_);
     if (gp) gp_->options().fit_hyperparameters = false;
     believe(observed);
@@ -445,7 +519,7 @@ std::vector<Configuration> CBO::propose(int n) {
   while (static_cast<int>(out.size()) < n) {
     if (!fitted || lying) {
       if (gp && lying) {
-        noise.head(static_cast<Eigen::Index>(obs.size())).setZero();
+        noise.head(observed).setZero();
         gp_->set_row_noise(noise.head(rows));
       }
       model.fit(model_inputs(U.topRows(rows), gp), y.head(rows), rng_);

@@ -10,7 +10,10 @@
 //
 //   bench_multifidelity stoppers [--problems synthetic,diabetes] [--stoppers none,asha,median,lce]
 //                                [--seeds 5] [--synthetic-trials 100] [--diabetes-trials 100]
-//                                [--epochs 27] [--algorithm random|cbo] [--data PATH]
+//                                [--epochs 27] [--algorithm random|cbo[:RULE]] [--data PATH]
+//                                [--epoch-budget E]  (also: the best reached within E epochs)
+//     (RULE: what CBO learns from stopped trials, CBOOptions::stopped_trials: as_reported,
+//      below_further (the default) or ignore)
 //   bench_multifidelity utilisation [--trials-per-worker 100] [--sleep-ms 5] [--stopper asha]
 //                                   [--algorithm random|cbo] [--epochs 27] [--header 1]
 //                                   (under mpiexec; the output folder goes under $TMPDIR)
@@ -191,9 +194,19 @@ struct Run {
 std::unique_ptr<search::Search> make_search(const std::string& algorithm, const search::Space& space, std::uint64_t seed) {
   search::SearchOptions so;
   so.seed = seed;
-  if (algorithm == "cbo") return std::make_unique<search::CBO>(space, so);
+  if (algorithm.rfind("cbo", 0) == 0) {  // cbo, or cbo:RULE with RULE CBOOptions::stopped_trials
+    search::CBOOptions cbo;
+    if (algorithm.size() > 4 && algorithm[3] == ':') cbo.stopped_trials = algorithm.substr(4);
+    else if (algorithm != "cbo") cbo.stopped_trials = "?";
+    try {
+      return std::make_unique<search::CBO>(space, so, cbo);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "--algorithm %s: %s\n", algorithm.c_str(), e.what());
+      std::exit(2);
+    }
+  }
   if (algorithm == "random") return std::make_unique<search::RandomSearch>(space, so);
-  std::fprintf(stderr, "unknown --algorithm %s (random or cbo)\n", algorithm.c_str());
+  std::fprintf(stderr, "unknown --algorithm %s (random, cbo or cbo:as_reported|below_further|ignore)\n", algorithm.c_str());
   std::exit(2);
 }
 
@@ -418,6 +431,24 @@ int stoppers_mode(const Args& args) {
                 row.stopper.c_str(), row.trials, median(best), median(total), reach_text, ratio_text, median(gap),
                 median(stopped), given_text, within, row.runs.size(),
                 row.stopper == "none" ? "(reference)" : met ? "met" : "missed");
+  }
+
+  const long epoch_budget = std::stol(args.get("epoch-budget", "0"));
+  if (epoch_budget > 0) {
+    // The same epochs for every stopper: the fair comparison when the trial count is large enough
+    // that every run spends them (a run that spends fewer is marked).
+    std::printf("\nBest objective within %ld epochs (medians over seeds, min-max in brackets)\n", epoch_budget);
+    std::printf("| problem | stopper | best within %ld epochs | runs that spent fewer |\n|---|---|---:|---:|\n", epoch_budget);
+    for (const Row& row : rows) {
+      std::vector<double> best;
+      int short_runs = 0;
+      for (const Run& run : row.runs) {
+        best.push_back(best_within(run, epoch_budget));
+        short_runs += run.total_epochs < epoch_budget;
+      }
+      std::printf("| %s | %s | %.5f (%.5f-%.5f) | %d |\n", row.problem.c_str(), row.stopper.c_str(), median(best),
+                  *std::min_element(best.begin(), best.end()), *std::max_element(best.begin(), best.end()), short_runs);
+    }
   }
 
   if (std::find(problems.begin(), problems.end(), "synthetic") != problems.end()) {

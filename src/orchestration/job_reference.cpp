@@ -126,6 +126,9 @@ const std::vector<JobKey>& job_reference() {
       {"search.objective_transform", "auto, none, log, rank", "auto",
        "cbo: what the surrogate learns instead of the objective; auto: log when the values have a long tail, after clipping "
        "outliers, else none (README: the default search)"},
+      {"search.stopped_trials", "below_further, as_reported, ignore", "below_further",
+       "cbo with a stopper: what the surrogate learns from trials stopped early; below_further: their value, but never above "
+       "a trial that ran longer (README: Multi-fidelity search)"},
       {"search.seed", "integer", "0", "seed of the search"},
       {"search.mode", "centralized, decentralized", "centralized", "MPI: one master rank, or every rank searching and sharing results"},
       {"search.population_size", "integer", "100", "evolution, agebo: population"},

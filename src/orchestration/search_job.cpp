@@ -219,6 +219,11 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
                     job.cbo.objective_transform == "log" || job.cbo.objective_transform == "rank",
                 s.key("objective_transform") << " must be auto, none, log or rank, got '" << job.cbo.objective_transform
                                              << "'");
+  job.cbo.stopped_trials = s.text("stopped_trials", job.cbo.stopped_trials);
+  KYPER_REQUIRE(job.cbo.stopped_trials == "below_further" || job.cbo.stopped_trials == "as_reported" ||
+                    job.cbo.stopped_trials == "ignore",
+                s.key("stopped_trials") << " must be below_further, as_reported or ignore, got '"
+                                        << job.cbo.stopped_trials << "'");
   job.cbo.liar = s.text("liar", job.cbo.liar);
   job.evolution.population_size = int(s.integer("population_size", job.evolution.population_size, 2, 1000000));
   job.evolution.sample_size = int(s.integer("sample_size", job.evolution.sample_size, 1, job.evolution.population_size));

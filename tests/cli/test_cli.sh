@@ -74,6 +74,8 @@ expect_error misspelt_section 's#"budget":#"budgte":#' "key 'budgte' is not a kn
 expect_error bad_optimizer 's#"epochs": 60#"epochs": 60, "optimizer": "adma"#' "unknown optimizer 'adma' (did you mean 'adam'?)"
 expect_error bad_transform 's#"kappa": 1.96#"kappa": 1.96, "objective_transform": "sqrt"#' \
   "key 'search.objective_transform' must be auto, none, log or rank, got 'sqrt'"
+expect_error bad_stopped_rule 's#"kappa": 1.96#"kappa": 1.96, "stopped_trials": "drop"#' \
+  "key 'search.stopped_trials' must be below_further, as_reported or ignore, got 'drop'"
 # The objective transform is a job key: the start-up line says which one the CBO uses.
 sed -e 's#"kappa": 1.96#"kappa": 1.96, "objective_transform": "rank"#' -e 's#"evaluations": 12#"evaluations": 1#' \
   "$config" >"$work/transform.json"

@@ -103,6 +103,16 @@ struct CBOOptions {
   // only when the count has grown by gp_refit_growth since the last refit.
   int gp_refit_always_below = 40;
   double gp_refit_growth = 1.1;
+  // Trials a stopper ended early (metadata stopped_early = "true", budget = what they used) report
+  // a value at a smaller budget than the trials that ran on. What the surrogate learns from them:
+  //   "as_reported"    their value as if it were a full-budget one;
+  //   "below_further"  (the default) their value, but never above the lowest value of a trial
+  //                    that ran to a larger budget: the stopper's verdict (worse than those it let
+  //                    go on) holds in the model, while a stopped trial that was far worse keeps
+  //                    its distance;
+  //   "ignore"         left out of the model (they still count as known, never proposed again).
+  // benchmarks/multifidelity (README: Multi-fidelity search) measures the three.
+  std::string stopped_trials = "below_further";
 };
 
 // Observations up to which surrogate "auto" uses the GP on `space` (gp_max_observations when it
@@ -118,6 +128,14 @@ int auto_gp_limit(const CBOOptions& options, const Space& space);
 // clipped) up to 540 observations, then ET(20 trees, leaf 3, 256 rows/tree); 10 initial points (LHS), pending
 // trials: cl_worst".
 std::string describe_defaults(const CBOOptions& options, const Space& space);
+
+// stopped_trials "below_further": each stopped trial's target (observation i's in `targets`)
+// becomes at most the lowest target of the successful trials that used a larger budget (a trial
+// that ran to the end counts as an infinite budget). Failed trials are left as they are.
+void cap_stopped_targets(const std::vector<Observation>& observations, Eigen::VectorXd& targets);
+// stopped_trials "ignore": which observations are rows of the model (all but the stopped ones;
+// all of them while fewer than two successful trials ran to the end).
+std::vector<bool> rows_without_stopped(const std::vector<Observation>& observations);
 
 class CBO : public Search {
  public:
@@ -143,8 +161,11 @@ class CBO : public Search {
   // A random configuration not yet observed, pending or in `batch`, appended to `out`.
   void push_unique_random(std::unordered_set<std::string>& batch, std::vector<Configuration>& out);
   // The surrogate's targets, one per observation, maximised, after the objective transform;
-  // failures take the worst success.
+  // failures take the worst success; stopped trials as stopped_trials says.
   Eigen::VectorXd surrogate_targets() const;
+  Eigen::VectorXd transformed_objectives() const;
+  // Whether observation i is a row of the model (not with stopped_trials "ignore" when stopped).
+  std::vector<bool> model_rows() const;
   // The value told for pending trials under the constant-liar strategy.
   double lie_value(const Eigen::VectorXd& targets) const;
   // Marks the GP's hyperparameters for refitting when the data has grown enough.
@@ -161,6 +182,7 @@ class CBO : public Search {
   Liar liar_;
   std::string surrogate_;   // "AUTO", "ET", "RF" or "GP"
   std::string transform_;   // "none", "log", "rank" or "auto"
+  std::string stopped_;     // "as_reported", "below_further" or "ignore"
   int gp_limit_ = 0;        // "AUTO": the GP while observations <= this
   // Mixed-kernel GP inputs: for each parameter, its first feature column; columns' groups.
   std::vector<int> feature_begin_;

@@ -178,11 +178,12 @@ void save_observation(Archive& ar, const Observation& o) {
 }
 }  // namespace
 
-void Search::save(std::ostream& out) const {
+void Search::save(std::ostream& out, std::int64_t reserved_ids) const {
   cereal::BinaryOutputArchive ar(out);
   std::ostringstream rng_state;
   rng_state << rng_;
-  ar(std::string(kMagic), name(), space_.to_json(), options_.seed, options_.maximize, next_id_,
+  const std::int64_t saved_next_id = next_id_ + std::max<std::int64_t>(reserved_ids, 0) * options_.id_stride;
+  ar(std::string(kMagic), name(), space_.to_json(), options_.seed, options_.maximize, saved_next_id,
      rng_state.str());
   ar(static_cast<std::uint64_t>(observations_.size()));
   for (const auto& o : observations_) save_observation(ar, o);

@@ -1,5 +1,6 @@
 #include "checkpoint.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -59,8 +60,27 @@ Output::~Output() {
   if (search) search->attach(nullptr);
 }
 
-void write_checkpoint(const search::Search& s, const std::string& path) {
-  write_file_atomically(path, [&](std::ostream& out) { s.save(out); }, "search checkpoint");
+void write_checkpoint(const search::Search& s, const std::string& path, std::int64_t reserved_ids) {
+  write_file_atomically(path, [&](std::ostream& out) { s.save(out, reserved_ids); }, "search checkpoint");
+}
+
+Checkpointer::Checkpointer(std::string path, std::int64_t reserve, double interval_seconds)
+    : path_(std::move(path)), reserve_(std::max<std::int64_t>(reserve, 0)), interval_(interval_seconds) {}
+
+void Checkpointer::before_handing_out(const search::Search& s) {
+  if (!written_ || s.next_id() > reserved_until_) write(s);
+}
+
+void Checkpointer::after_results(const search::Search& s) {
+  if (!written_ || std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count() >= interval_) write(s);
+}
+
+void Checkpointer::write(const search::Search& s) {
+  write_checkpoint(s, path_, reserve_);
+  written_ = true;
+  reserved_until_ = s.next_id() + reserve_ * s.options().id_stride;
+  last_ = std::chrono::steady_clock::now();
+  ++writes_;
 }
 
 void prepare_output(Output& out, const search::Space& space, const SchedulerOptions& options) {

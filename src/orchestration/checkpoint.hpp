@@ -7,6 +7,8 @@
 // recording trials the table lacks) rebuilds the search from the table with a warning on stderr.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +37,34 @@ struct Output {
 };
 
 // Saves the search state atomically: a kill leaves the previous checkpoint intact.
-void write_checkpoint(const search::Search& s, const std::string& path);
+// `reserved_ids`: as Search::save.
+void write_checkpoint(const search::Search& s, const std::string& path, std::int64_t reserved_ids = 0);
+
+// When a search's checkpoint is written. The whole state after every trial costs O(trials) each
+// time, and was most of a master's work when trials take milliseconds. Each write reserves the
+// next `reserve` trial ids (Search::save), so trials are handed out without a write until those
+// are used up; besides, a write happens when `interval_seconds` have passed since the last one,
+// and at the end. Nothing is lost in between: the results table is the record, and a resume
+// tells the search every row its checkpoint lacks.
+class Checkpointer {
+ public:
+  Checkpointer(std::string path, std::int64_t reserve, double interval_seconds);
+  // Call after an ask, before its trials are handed out: writes when their ids pass the reserved ones.
+  void before_handing_out(const search::Search& s);
+  // Call after results were told: writes when the interval has passed.
+  void after_results(const search::Search& s);
+  void write(const search::Search& s);
+  long writes() const { return writes_; }
+
+ private:
+  std::string path_;
+  std::int64_t reserve_;
+  double interval_;
+  bool written_ = false;
+  std::int64_t reserved_until_ = 0;  // the next id the last checkpoint holds (with its reserve)
+  std::chrono::steady_clock::time_point last_;
+  long writes_ = 0;
+};
 
 // Step 1: refuses a folder that holds a results table unless resuming; when resuming, reads the
 // results table back, dropping a last row torn by a crash mid-write (with a warning; that trial

@@ -72,8 +72,16 @@ TrialContext make_context(std::int64_t id, int rank, const SchedulerOptions& o) 
   return c;
 }
 
+// Checkpoints (Checkpointer): at most one a second besides those that reserve ids; a master reserves
+// 8 ids per worker (at least 64), a rank running its own trials 16. A resumed search skips the
+// rest of the reserve: its trial ids go on with a gap.
+constexpr double kCheckpointSeconds = 1.0;
+constexpr std::int64_t kLocalReservedIds = 16;
+std::int64_t master_reserved_ids(int workers) { return std::max<std::int64_t>(64, 8 * std::int64_t(workers)); }
+
 // Asks for one trial, runs it in this process and tells its result; the checkpoint is written
-// after the ask (ids handed out are never reused after a kill) and after the tell.
+// as `checkpoints` says after the ask (ids handed out are never reused after a kill) and after
+// the tell.
 struct LocalTrial {
   search::Trial trial;
   TrialOutcome outcome;
@@ -91,10 +99,10 @@ struct LocalProgress {
 };
 
 LocalTrial run_local_trial(search::Search& s, const TrialFunction& function, const SchedulerOptions& options,
-                           int rank, const std::string& checkpoint, const LocalProgress& progress = {}) {
+                           int rank, Checkpointer& checkpoints, const LocalProgress& progress = {}) {
   LocalTrial local;
   local.trial = s.ask(1).front();
-  write_checkpoint(s, checkpoint);
+  checkpoints.before_handing_out(s);
   TrialContext context = make_context(local.trial.id, rank, options);
   if (progress.stopper)
     context.reporter = [&progress, id = local.trial.id](double budget, double value) {
@@ -113,7 +121,7 @@ LocalTrial run_local_trial(search::Search& s, const TrialFunction& function, con
   r.trial_id = local.trial.id;
   r.timestamp_start = wall_start, r.timestamp_end = search::now_seconds();
   s.tell(r);
-  write_checkpoint(s, checkpoint);
+  checkpoints.after_results(s);
   return local;
 }
 
@@ -152,12 +160,14 @@ SearchSummary run_search(search::Search& s, const TrialFunction& trial, const Sc
   const LocalProgress progress{stopper.get(), log ? &*log : nullptr, {}, {}};
   const auto start = Clock::now();
   double busy = 0;
+  Checkpointer checkpoints(out.checkpoint_path, kLocalReservedIds, kCheckpointSeconds);
   while (budget_left(s, options, 0, start)) {
-    busy += run_local_trial(s, trial, options, 0, out.checkpoint_path, progress).seconds;
+    busy += run_local_trial(s, trial, options, 0, checkpoints, progress).seconds;
     if (options.verbose)
       print_progress(s, s.observations().back(), seconds_since(start), busy / std::max(1e-9, seconds_since(start)),
                      options.max_evaluations);
   }
+  checkpoints.write(s);
   const double seconds = seconds_since(start);
   return summarize(s, out.resumed, seconds, seconds > 0 ? busy / seconds : 0, 1);
 }
@@ -268,6 +278,7 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
   std::map<int, std::int64_t> in_flight;
   SendQueue sends;
   double busy_total = 0;
+  Checkpointer checkpoints(out.checkpoint_path, master_reserved_ids(size - 1), kCheckpointSeconds);
   while (true) {
     // 1. Take every result that has arrived (tell writes its results.csv row).
     long told = 0;
@@ -287,14 +298,14 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
       answer_reports();  // a worker waiting on a decision should not wait for every synced row
     }
     // 2. Hand work to every idle worker with one ask (one surrogate fit for all of them; batch-aware
-    //    strategies such as qUCB / constant liar spread the points). The checkpoint is written
-    //    before the sends, so ids handed out are never reused after a kill.
+    //    strategies such as qUCB / constant liar spread the points). The checkpoint covers the
+    //    ids before the sends, so ids handed out are never reused after a kill.
     long can_start = 0;
     while (can_start < long(idle.size()) && budget_left(s, options, long(in_flight.size()) + can_start, start)) ++can_start;
     if (can_start > 0) {
       std::vector<search::Trial> trials = s.ask(int(can_start));
       answer_reports();
-      write_checkpoint(s, out.checkpoint_path);
+      checkpoints.before_handing_out(s);
       for (search::Trial& t : trials) {
         const int worker = idle.back();
         idle.pop_back();
@@ -304,9 +315,8 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
         sends.send(std::move(w.bytes()), worker, kTagWork, comm);
         in_flight[worker] = t.id;
       }
-    } else if (told > 0) {
-      write_checkpoint(s, out.checkpoint_path);
     }
+    if (told > 0) checkpoints.after_results(s);
     // 3. Bookkeeping after the workers have their next trial.
     if (told > 0 && options.verbose) {
       const double elapsed = seconds_since(start);
@@ -318,6 +328,7 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
     if (in_flight.empty()) break;
     if (told == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
+  checkpoints.write(s);
   for (int w = 1; w < size; ++w) sends.send({}, w, kTagStop, comm);
   sends.wait_all();
   const double seconds = seconds_since(start);
@@ -409,6 +420,7 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
     mine.max_evaluations = long(s.observations().size()) - own_done + share;  // foreign rows count too
   }
   const auto start = Clock::now();
+  Checkpointer checkpoints(out.checkpoint_path, kLocalReservedIds, kCheckpointSeconds);
   SendQueue sends;
   long sent = 0, received = 0, shared_out = 0;
   double busy = 0;
@@ -446,7 +458,7 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
                                if (other != rank) sends.send(w.bytes(), other, kTagProgress, comm), ++sent;
                              ++shared_out;  // one message to every other rank, as each trial
                            }};
-    LocalTrial local = run_local_trial(s, trial, options, rank, out.checkpoint_path, progress);
+    LocalTrial local = run_local_trial(s, trial, options, rank, checkpoints, progress);
     busy += local.seconds;
     ++shared_out;
     Writer w;
@@ -476,6 +488,7 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
     }
   }
   sends.wait_all();
+  checkpoints.write(s);
   double stats[2] = {busy, wall}, totals[2] = {0, 0};
   MPI_Allreduce(stats, totals, 2, MPI_DOUBLE, MPI_SUM, comm);
   // Rank 0 merges the per-rank tables into results.csv once every rank has flushed its own.

@@ -138,8 +138,10 @@ class Search {
   // Binary checkpoint of the whole state. load() needs a search built with the same space
   // and options; it throws ("search checkpoint: <why>") when the checkpoint is empty, cut short,
   // not a checkpoint, of another format version, or written for another space or algorithm.
-  // A load that throws leaves the search as it was.
-  void save(std::ostream& out) const;
+  // A load that throws leaves the search as it was. `reserved_ids`: the checkpoint's next id is
+  // that many of this search's ids further on, so a search loaded from it never hands out an id
+  // this one hands out before its next save (the ids in between are skipped).
+  void save(std::ostream& out, std::int64_t reserved_ids = 0) const;
   void load(std::istream& in);
 
  protected:

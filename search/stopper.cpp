@@ -29,6 +29,7 @@ void Stopper::record(std::int64_t trial_id, double budget, double value) {
                 "trial " << trial_id << " reported budget " << budget << " after budget " << curve.back().budget
                          << "; budgets must increase");
   curve.push_back({budget, better(value)});
+  recorded(trial_id, curve, curve.size() - 1);
 }
 
 bool Stopper::report(std::int64_t trial_id, double budget, double value) {
@@ -50,6 +51,9 @@ void Stopper::load(CheckedBinaryInputArchive& archive) {
   archive(curves, stopped);
   curves_ = std::move(curves);
   stopped_ = std::move(stopped);
+  clear_index();
+  for (const auto& [id, curve] : curves_)
+    for (std::size_t k = 0; k < curve.size(); ++k) recorded(id, curve, k);
 }
 
 std::unique_ptr<Stopper> make_stopper(const StopperOptions& o, bool maximize) {

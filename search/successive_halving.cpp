@@ -5,15 +5,6 @@
 
 namespace kyper::search {
 
-namespace {
-// A trial's value at a rung: its first report at or past the rung's budget.
-const Progress* at_rung(const std::vector<Progress>& curve, double rung) {
-  for (const auto& p : curve)
-    if (p.budget >= rung * (1 - 1e-12)) return &p;
-  return nullptr;
-}
-}  // namespace
-
 SuccessiveHalvingStopper::SuccessiveHalvingStopper(const StopperOptions& options, bool maximize, int brackets)
     : Stopper(options, maximize), brackets_(brackets < 1 ? 1 : brackets) {}
 
@@ -34,21 +25,34 @@ std::vector<double> SuccessiveHalvingStopper::rungs(int bracket) const {
   return out;
 }
 
+namespace {
+// Whether report k of `curve` is the trial's first at or past `rung` (its value at that rung).
+bool first_at(const std::vector<Progress>& curve, std::size_t k, double rung) {
+  const double threshold = rung * (1 - 1e-12);
+  return curve[k].budget >= threshold && (k == 0 || curve[k - 1].budget < threshold);
+}
+}  // namespace
+
+void SuccessiveHalvingStopper::recorded(std::int64_t trial_id, const std::vector<Progress>& curve, std::size_t report) {
+  const int bracket = bracket_of(trial_id);
+  const std::vector<double> budgets = rungs(bracket);
+  for (std::size_t r = 0; r < budgets.size(); ++r) {
+    if (!first_at(curve, report, budgets[r])) continue;
+    auto& values = rung_values_[{bracket, r}];
+    values.insert(std::upper_bound(values.begin(), values.end(), curve[report].value), curve[report].value);
+  }
+}
+
 bool SuccessiveHalvingStopper::should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const {
   const int bracket = bracket_of(trial_id);
-  const double previous = curve.size() > 1 ? curve[curve.size() - 2].budget : 0;
-  for (double rung : rungs(bracket)) {
+  const std::vector<double> budgets = rungs(bracket);
+  for (std::size_t r = 0; r < budgets.size(); ++r) {
     // Only the rungs this report reached for the first time are decided now.
-    if (!(curve.back().budget >= rung * (1 - 1e-12) && previous < rung * (1 - 1e-12))) continue;
-    const double mine = at_rung(curve, rung)->value;
-    long reached = 0, ahead = 0;
-    for (const auto& [id, other] : curves_) {
-      if (bracket_of(id) != bracket) continue;
-      const Progress* p = at_rung(other, rung);
-      if (!p) continue;
-      ++reached;
-      ahead += p->value > mine;
-    }
+    if (!first_at(curve, curve.size() - 1, budgets[r])) continue;
+    const double mine = curve.back().value;
+    const auto& values = rung_values_.at({bracket, r});  // the trial's own value is in it
+    const long reached = long(values.size());
+    const long ahead = long(values.end() - std::upper_bound(values.begin(), values.end(), mine));
     // ASHA's promotion rule: among the best max(1, n / eta) of the n values at this rung.
     const long keep = std::max<long>(1, long(std::floor(double(reached) / options_.reduction_factor)));
     if (ahead >= keep) return true;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <functional>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -171,5 +172,61 @@ TEST(Stoppers, CheckpointRoundTripKeepsTheDecisions) {
       ASSERT_EQ(stop_a, stop_b) << kind << " at budget " << budget;
       if (stop_a) break;
     }
+  }
+}
+
+// The successive-halving decision from every curve, read the slow way: at each rung a report
+// reaches for the first time, the trial stops unless it is among the best max(1, n / eta) of the
+// n trials of its bracket that reached that rung (values ahead of it strictly better).
+namespace {
+bool brute_force_stop(const SuccessiveHalvingStopper& s, std::int64_t id) {
+  const auto& curve = s.curves().at(id);
+  const int bracket = s.bracket_of(id);
+  auto at_rung = [](const std::vector<Progress>& c, double rung) -> const Progress* {
+    for (const auto& p : c)
+      if (p.budget >= rung * (1 - 1e-12)) return &p;
+    return nullptr;
+  };
+  const double previous = curve.size() > 1 ? curve[curve.size() - 2].budget : 0;
+  for (double rung : s.rungs(bracket)) {
+    if (!(curve.back().budget >= rung * (1 - 1e-12) && previous < rung * (1 - 1e-12))) continue;
+    const double mine = at_rung(curve, rung)->value;
+    long reached = 0, ahead = 0;
+    for (const auto& [other_id, other] : s.curves()) {
+      if (s.bracket_of(other_id) != bracket) continue;
+      if (const Progress* p = at_rung(other, rung)) ++reached, ahead += p->value > mine;
+    }
+    if (ahead >= std::max<long>(1, long(std::floor(double(reached) / s.options().reduction_factor)))) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST(Stoppers, SuccessiveHalvingIndexDecidesAsReadingEveryCurve) {
+  for (const std::string kind : {"asha", "hyperband"}) {
+    auto made = make_stopper(options(kind, 1, 27), false);  // minimising: values are negated inside
+    auto& s = static_cast<SuccessiveHalvingStopper&>(*made);
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> u(0, 1);
+    long stops = 0;
+    for (std::int64_t id = 0; id < 300; ++id) {
+      // Budgets that skip rungs now and then (a report every 1 to 4 epochs), ties in the values.
+      double budget = 0;
+      const double level = std::round(u(rng) * 20) / 20;
+      while (budget < 27) {
+        budget = std::min(27.0, budget + 1 + std::floor(u(rng) * 4));
+        if (id % 7 == 3) {
+          made->observe(id, budget, level / budget);  // another rank's trial: recorded, not decided
+          continue;
+        }
+        const bool stop = made->report(id, budget, level / budget);
+        ASSERT_EQ(stop, budget < 27 && brute_force_stop(s, id)) << kind << " trial " << id << " budget " << budget;
+        if (stop) {
+          ++stops;
+          break;
+        }
+      }
+    }
+    EXPECT_GT(stops, 100) << kind;
   }
 }

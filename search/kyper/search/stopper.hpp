@@ -74,6 +74,11 @@ class Stopper {
  protected:
   // The decision for a trial whose report was just recorded (values in maximise direction).
   virtual bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const = 0;
+  // Called after each report is recorded (curve[report] is the new one), and for every report
+  // again, in order, after load() (which first calls clear_index()): lets a stopper keep its own
+  // index of the curves.
+  virtual void recorded(std::int64_t /*trial_id*/, const std::vector<Progress>& /*curve*/, std::size_t /*report*/) {}
+  virtual void clear_index() {}
   // Internal value: larger is better.
   double better(double value) const { return maximize_ ? value : -value; }
 
@@ -97,9 +102,14 @@ class SuccessiveHalvingStopper : public Stopper {
 
  protected:
   bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+  void recorded(std::int64_t trial_id, const std::vector<Progress>& curve, std::size_t report) override;
+  void clear_index() override { rung_values_.clear(); }
 
  private:
   int brackets_;
+  // The values at each rung, sorted, by (bracket, rung index): a decision counts the values above
+  // a trial's in O(log n) instead of reading every curve.
+  std::map<std::pair<int, std::size_t>, std::vector<double>> rung_values_;
 };
 
 class MedianStopper : public Stopper {

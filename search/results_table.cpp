@@ -1,4 +1,5 @@
 #include <kyper/atomic_file.hpp>
+#include <kyper/background_sync.hpp>
 #include <kyper/csv.hpp>
 #include <kyper/error.hpp>
 #include <kyper/json.hpp>
@@ -89,9 +90,9 @@ std::string row_line(const Observation& o, const std::vector<std::string>& metad
   return csv_line(row) + '\n';
 }
 
-// One write(2) for the whole line (looping only if the kernel takes part of it), then the data
-// to the disk: a row is either in the file whole or, after a crash mid-write, the torn last one.
-void append_whole(int fd, const std::string& bytes, const std::string& path) {
+// One write(2) for the whole line (looping only if the kernel takes part of it): a row is either
+// in the file whole or, after a crash mid-write, the torn last one.
+void write_whole(int fd, const std::string& bytes, const std::string& path) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -99,6 +100,11 @@ void append_whole(int fd, const std::string& bytes, const std::string& path) {
     KYPER_REQUIRE(n > 0, "results table: write to " << path << " failed: " << std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
+}
+
+// The header: written and synced before the table is used.
+void append_whole(int fd, const std::string& bytes, const std::string& path) {
+  write_whole(fd, bytes, path);
   KYPER_REQUIRE(::fdatasync(fd) == 0 || errno == EINVAL || errno == EROFS,  // EINVAL: not syncable (a pipe)
                 "results table: syncing " << path << " to the disk failed: " << std::strerror(errno));
 }
@@ -126,9 +132,9 @@ ResultsTable::ResultsTable(std::string path, const Space& space,
   }
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
   KYPER_REQUIRE(fd_ >= 0, "results table: cannot open " << path_ << " for writing: " << std::strerror(errno));
-  if (!write_header) return;
   try {
-    append_whole(fd_, header + '\n', path_);
+    if (write_header) append_whole(fd_, header + '\n', path_);
+    sync_ = std::make_unique<BackgroundSync>(fd_, path_);
   } catch (...) {
     ::close(fd_);  // the destructor does not run for a constructor that throws
     throw;
@@ -136,10 +142,16 @@ ResultsTable::ResultsTable(std::string path, const Space& space,
 }
 
 ResultsTable::~ResultsTable() {
+  sync_.reset();  // the last rows to the disk first
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ResultsTable::append(const Observation& o) { append_whole(fd_, row_line(o, metadata_keys_), path_); }
+void ResultsTable::append(const Observation& o) {
+  write_whole(fd_, row_line(o, metadata_keys_), path_);
+  sync_->written();
+}
+
+void ResultsTable::flush() { sync_->flush(); }
 
 void write_results(const std::string& path, const Space& space, const std::vector<std::string>& metadata_keys,
                    const std::vector<Observation>& observations) {

@@ -491,7 +491,9 @@ SearchSummary run_decentralized(search::Search& s, const TrialFunction& trial, c
   checkpoints.write(s);
   double stats[2] = {busy, wall}, totals[2] = {0, 0};
   MPI_Allreduce(stats, totals, 2, MPI_DOUBLE, MPI_SUM, comm);
-  // Rank 0 merges the per-rank tables into results.csv once every rank has flushed its own.
+  // Rank 0 merges the per-rank tables into results.csv once every rank has flushed its own (on
+  // the disk: rank 0 may be on another node of a network file system).
+  out.table->flush();
   MPI_Barrier(comm);
   if (rank == 0)
     search::write_results((fs::path(options.output_dir) / "results.csv").string(), s.space(), options.metadata_keys,

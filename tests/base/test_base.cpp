@@ -1,6 +1,9 @@
 // The base layer: errors keep Kyper's source location out of the message, the JSON reader names
 // line and column and suggests keys, the CSV record reader, enum name tables, atomic writes.
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <kyper/atomic_file.hpp>
+#include <kyper/background_sync.hpp>
 #include <kyper/csv.hpp>
 #include <kyper/enum_names.hpp>
 #include <kyper/error.hpp>
@@ -124,4 +128,47 @@ TEST(AtomicFile, ReplacesWholeAndLeavesNoPartialFile) {
   const Error e = caught([] { write_file_atomically("/nonexistent/folder/x", "y", "test file"); });
   EXPECT_THAT(e.what(), HasSubstr("cannot write test file '/nonexistent/folder/x.partial'"));
   std::remove(path.c_str());
+}
+
+TEST(BackgroundSync, EveryWriteIsInTheFileAndFlushReturnsOnceSynced) {
+  const std::string path = temporary_path("synced.txt");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  ASSERT_GE(fd, 0);
+  {
+    BackgroundSync sync(fd, path);
+    for (int i = 0; i < 200; ++i) {
+      const std::string line = std::to_string(i) + "\n";
+      ASSERT_EQ(::write(fd, line.data(), line.size()), ssize_t(line.size()));
+      sync.written();
+      if (i % 50 == 49) sync.flush();
+    }
+  }  // the destructor syncs the rest and stops the thread
+  ::close(fd);
+  std::ifstream in(path);
+  int expected = 0, value = 0;
+  while (in >> value) EXPECT_EQ(value, expected++);
+  EXPECT_EQ(expected, 200);
+  std::remove(path.c_str());
+}
+
+TEST(BackgroundSync, AFileThatCannotBeSyncedIsNoError) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  {
+    BackgroundSync sync(pipe_fds[1], "a pipe");  // fdatasync: EINVAL
+    ASSERT_EQ(::write(pipe_fds[1], "x", 1), 1);
+    sync.written();
+    EXPECT_NO_THROW(sync.flush());
+  }
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
+TEST(BackgroundSync, AFailedSyncIsReportedByTheNextCallNamingTheFile) {
+  BackgroundSync sync(-1, "results.csv");  // fdatasync(-1): EBADF
+  sync.written();
+  Error e = caught([&] { sync.flush(); });
+  EXPECT_THAT(e.what(), HasSubstr("syncing results.csv to the disk failed: " + std::string(std::strerror(EBADF))));
+  e = caught([&] { sync.written(); });
+  EXPECT_THAT(e.what(), HasSubstr("syncing results.csv"));
 }

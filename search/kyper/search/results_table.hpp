@@ -1,6 +1,9 @@
-// The results table: one CSV row per told trial, each appended as a whole line in one write(2)
-// and synced to the disk (fdatasync) before append() returns, so a killed search leaves every
-// finished trial on disk, and a crash in the middle of a write at worst one torn last row.
+// The results table: one CSV row per told trial, each appended as a whole line in one write(2),
+// so a killed search leaves every finished trial in the file, and a crash of the machine in the
+// middle of a write at worst one torn last row. A thread of the table's own syncs the rows to the
+// disk (fdatasync) a few milliseconds later (kyper/background_sync.hpp): the search never waits on
+// the disk, and a power loss can lose only the rows of the last few milliseconds (a resume runs
+// those trials again).
 // A search can be rebuilt from it (resume, or a warm start of a new search): it is the record of
 // a search, the search's checkpoint only a speed-up.
 //
@@ -17,8 +20,13 @@
 #include <kyper/search/search.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace kyper {
+class BackgroundSync;
+}
 
 namespace kyper::search {
 
@@ -33,6 +41,8 @@ class ResultsTable {
   ResultsTable& operator=(const ResultsTable&) = delete;
 
   void append(const Observation& observation);
+  // Waits until every row appended so far is on the disk (before another node reads the file).
+  void flush();
   const std::string& path() const { return path_; }
   const std::vector<std::string>& columns() const { return columns_; }
 
@@ -41,6 +51,7 @@ class ResultsTable {
   std::vector<std::string> metadata_keys_;
   std::vector<std::string> columns_;
   int fd_ = -1;  // opened with O_APPEND: every row lands at the end, whole
+  std::unique_ptr<BackgroundSync> sync_;
 };
 
 // Writes a whole table (header and `observations`) at once, atomically: a crash leaves the old

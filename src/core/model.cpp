@@ -4,6 +4,8 @@
 #include <kyper/atomic_file.hpp>
 #include <kyper/binary_archive.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include <cereal/archives/binary.hpp>
@@ -16,7 +18,8 @@ namespace kyper {
 
 namespace {
 // 2: graph nodes carry steps and return_sequences; the file carries the sequence windowing.
-constexpr uint32_t kModelFormatVersion = 2;
+// 3: the file carries the linear baseline (LinearBaseline) the network's outputs are added to.
+constexpr uint32_t kModelFormatVersion = 3;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -37,11 +40,13 @@ struct Model::File {
   OptimizerState optimizer;
   std::vector<EpochRecord> curve;
   SequenceSpec sequence;
+  bool uses_linear_baseline = false;
+  LinearBaseline linear_baseline;
 
   template <class Archive>
   void serialize(Archive& ar) {
     ar(cereal::make_nvp("format_version", version));
-    KYPER_REQUIRE(version == 1 || version == kModelFormatVersion, "model file format version "
+    KYPER_REQUIRE(version >= 1 && version <= kModelFormatVersion, "model file format version "
                                                                       << version << " is not supported (expected 1 to "
                                                                       << kModelFormatVersion << ")");
     struct FormatOne {  // nodes of format 1 end after their initialisation
@@ -56,6 +61,9 @@ struct Model::File {
        cereal::make_nvp("parameters", parameters), cereal::make_nvp("has_optimizer_state", has_optimizer_state),
        cereal::make_nvp("optimizer", optimizer), cereal::make_nvp("learning_curve", curve));
     if (version >= 2) ar(cereal::make_nvp("sequence", sequence));
+    if (version >= 3)
+      ar(cereal::make_nvp("uses_linear_baseline", uses_linear_baseline),
+         cereal::make_nvp("linear_baseline", linear_baseline));
     version = kModelFormatVersion;  // a loaded file is saved back in the current format
   }
 };
@@ -140,6 +148,57 @@ void Model::set_scalers(Scaler features, Scaler targets) {
   target_scaler_ = std::move(targets);
 }
 
+void Model::set_linear_baseline(bool on) {
+  if (on == use_linear_baseline_) return;
+  KYPER_REQUIRE(!on || !is_classification(config_.loss),
+                "a linear baseline needs a regression loss, not " << to_string(config_.loss));
+  KYPER_REQUIRE(curve_.empty() && !trainer_ && !linear_baseline_.fitted(),
+                "the linear baseline is chosen before the first fit, and this model has been trained");
+  use_linear_baseline_ = on;
+}
+
+void Model::subtract_baseline(const std::vector<float>& x, std::vector<float>& y, std::size_t rows) const {
+  if (linear_baseline_.fitted()) linear_baseline_.add_to(x.data(), rows, y.data(), linear_baseline_.outputs(), -1);
+}
+
+// The network's first prediction is then the baseline's alone. The graph's output reads a dense
+// node in every graph Kyper builds; another last node keeps its initialisation.
+const PlannedNode* Model::output_layer() const {
+  const GraphPlan& plan = network_->plan();
+  const PlannedNode* last = &plan.nodes[std::size_t(plan.output_node)];
+  if (last->kind == NodeKind::Output) last = &plan.nodes[std::size_t(last->inputs.at(0))];
+  return last->kind == NodeKind::Dense ? last : nullptr;
+}
+
+void Model::zero_output_layer() {
+  const PlannedNode* last = output_layer();
+  if (!last) return;
+  std::vector<float> parameters = network_->get_parameters();
+  std::fill_n(parameters.begin() + last->weight_offset, long(last->in_width) * last->width, 0.f);
+  if (last->bias_offset >= 0) std::fill_n(parameters.begin() + last->bias_offset, last->width, 0.f);
+  network_->set_parameters(parameters);
+}
+
+// Where the network's output j does not lower the squared error of the residual the baseline
+// leaves on the validation rows, output j is the baseline's alone: column j of the output layer's
+// weights and its bias become zero. Short horizons of smooth series are where this matters: their
+// residual is mostly noise, which a network trained on every horizon at once fits.
+void Model::keep_network_where_it_helps(const std::vector<float>& xv, const std::vector<float>& yv_residual,
+                                          std::size_t rows) {
+  baseline_only_outputs_.clear();
+  const PlannedNode* last = output_layer();
+  if (!last || rows == 0) return;
+  const std::size_t targets = linear_baseline_.outputs(), width = std::size_t(network_->output_width());
+  const std::vector<float> out = network_->predict(xv.data(), long(rows), std::max(1, config_.batch_size));
+  baseline_only_outputs_ = outputs_not_improved(yv_residual.data(), out.data(), rows, targets, width);
+  std::vector<float> parameters = network_->get_parameters();
+  for (int j : baseline_only_outputs_) {
+    for (long i = 0; i < last->in_width; ++i) parameters[std::size_t(last->weight_offset + i * last->width + j)] = 0.f;
+    if (last->bias_offset >= 0) parameters[std::size_t(last->bias_offset + j)] = 0.f;
+  }
+  if (!baseline_only_outputs_.empty()) network_->set_parameters(parameters);
+}
+
 TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
   KYPER_REQUIRE(train.rows() > 0, train.source << ": no training rows");
   if (!feature_scaler_.fitted()) {
@@ -148,17 +207,29 @@ TrainResult Model::fit(const Dataset& train, const Dataset* validation) {
   }
   if (feature_names_.empty()) feature_names_ = train.feature_names, target_names_ = train.target_names;
   using Exec = Kokkos::DefaultExecutionSpace;
-  const auto x = scaled_features(train), y = scaled_targets(train);
+  const auto x = scaled_features(train);
+  auto y = scaled_targets(train);
+  if (use_linear_baseline_ && !linear_baseline_.fitted()) {
+    linear_baseline_ = LinearBaseline::fit(x.data(), y.data(), train.rows(), train.num_features(), train.num_targets());
+    if (curve_.empty()) zero_output_layer();
+  }
+  subtract_baseline(x, y, train.rows());
   auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
   auto dy = to_device<float, Exec>(y.data(), long(train.rows()), long(train.num_targets()), "Kyper::Model::y");
   trainer().set_stop_condition(stop_);
   trainer().set_epoch_hook(epoch_hook_);
   TrainResult result;
   if (validation && validation->rows() > 0) {
-    const auto xv = scaled_features(*validation), yv = scaled_targets(*validation);
+    const auto xv = scaled_features(*validation);
+    auto yv = scaled_targets(*validation);
+    subtract_baseline(xv, yv, validation->rows());
     auto dxv = to_device<float, Exec>(xv.data(), long(validation->rows()), long(validation->num_features()));
     auto dyv = to_device<float, Exec>(yv.data(), long(validation->rows()), long(validation->num_targets()));
     result = trainer().fit(dx, dy, dxv, dyv);
+    if (linear_baseline_.fitted() && result.status != TrainStatus::Diverged) {
+      keep_network_where_it_helps(xv, yv, validation->rows());
+      if (!baseline_only_outputs_.empty()) result.best_validation_loss = trainer().evaluate(dxv, dyv);
+    }
   } else {
     result = trainer().fit(dx, dy);
   }
@@ -189,6 +260,9 @@ std::vector<TrainResult> Model::fit_together(const std::vector<Model*>& models, 
                       c.optimizer.schedule.kind == first.config_.optimizer.schedule.kind,
                   "training together: model " << i << " has other training settings than model 0 (only the seed and "
                                                   "the learning rate may differ)");
+    KYPER_REQUIRE(model.use_linear_baseline_ == first.use_linear_baseline_,
+                  "training together: model " << i << (model.use_linear_baseline_ ? " has" : " has no")
+                                              << " linear baseline and model 0" << (first.use_linear_baseline_ ? " has" : " has not"));
     if (!model.feature_scaler_.fitted()) {
       model.feature_scaler_.fit(train.features.data(), train.rows(), train.num_features());
       model.target_scaler_.fit(train.targets.data(), train.rows(), train.num_targets());
@@ -197,15 +271,28 @@ std::vector<TrainResult> Model::fit_together(const std::vector<Model*>& models, 
     networks.push_back(model.network_.get());
     seeds.push_back(c.seed), rates.push_back(c.optimizer.learning_rate);
   }
-  // Scalers fitted on the same rows are the same for every model: the first model's scale the data.
+  // Scalers fitted on the same rows are the same for every model: the first model's scale the data,
+  // and its least-squares baseline (the same for all) is every model's.
   using Exec = Kokkos::DefaultExecutionSpace;
-  const auto x = first.scaled_features(train), y = first.scaled_targets(train);
+  const auto x = first.scaled_features(train);
+  auto y = first.scaled_targets(train);
+  if (first.use_linear_baseline_) {
+    const LinearBaseline baseline =
+        LinearBaseline::fit(x.data(), y.data(), train.rows(), train.num_features(), train.num_targets());
+    for (Model* model : models) {
+      model->linear_baseline_ = baseline;
+      model->zero_output_layer();
+    }
+  }
+  first.subtract_baseline(x, y, train.rows());
   auto dx = to_device<float, Exec>(x.data(), long(train.rows()), long(train.num_features()), "Kyper::Model::x");
   auto dy = to_device<float, Exec>(y.data(), long(train.rows()), long(train.num_targets()), "Kyper::Model::y");
   MultiTrainer<float> trainer(networks, first.config_, seeds, rates);
   std::vector<TrainResult> results;
   if (validation && validation->rows() > 0) {
-    const auto xv = first.scaled_features(*validation), yv = first.scaled_targets(*validation);
+    const auto xv = first.scaled_features(*validation);
+    auto yv = first.scaled_targets(*validation);
+    first.subtract_baseline(xv, yv, validation->rows());
     results = trainer.fit(dx, dy, to_device<float, Exec>(xv.data(), long(validation->rows()), long(validation->num_features())),
                           to_device<float, Exec>(yv.data(), long(validation->rows()), long(validation->num_targets())));
   } else {
@@ -215,12 +302,24 @@ std::vector<TrainResult> Model::fit_together(const std::vector<Model*>& models, 
     models[i]->curve_ = results[i].curve;
     models[i]->pending_optimizer_state_ = std::make_unique<OptimizerState>(trainer.optimizer_state(int(i)));
   }
+  if (first.linear_baseline_.fitted() && validation && validation->rows() > 0) {
+    const auto xv = first.scaled_features(*validation);
+    auto yv = first.scaled_targets(*validation);
+    first.subtract_baseline(xv, yv, validation->rows());
+    for (size_t i = 0; i < models.size(); ++i) {
+      if (results[i].status == TrainStatus::Diverged) continue;
+      models[i]->keep_network_where_it_helps(xv, yv, validation->rows());
+      if (!models[i]->baseline_only_outputs_.empty()) results[i].best_validation_loss = models[i]->evaluate(*validation);
+    }
+  }
   return results;
 }
 
 double Model::evaluate(const Dataset& data) {
   using Exec = Kokkos::DefaultExecutionSpace;
-  const auto x = scaled_features(data), y = scaled_targets(data);
+  const auto x = scaled_features(data);
+  auto y = scaled_targets(data);
+  subtract_baseline(x, y, data.rows());
   return trainer().evaluate(to_device<float, Exec>(x.data(), long(data.rows()), long(data.num_features())),
                             to_device<float, Exec>(y.data(), long(data.rows()), long(data.num_targets())));
 }
@@ -231,6 +330,8 @@ Predictions Model::predict(const float* features, long rows) {
   feature_scaler_.transform(x.data(), size_t(rows), size_t(in));
   std::vector<float> raw = network_->predict(x.data(), rows, std::max(1, config_.batch_size));
   const int width = network_->output_width();
+  // The baseline's outputs are the targets: every column, or a Gaussian head's means (the first half).
+  if (linear_baseline_.fitted()) linear_baseline_.add_to(x.data(), std::size_t(rows), raw.data(), std::size_t(width));
 
   Predictions p;
   p.rows = rows;
@@ -296,6 +397,8 @@ void Model::save(const std::string& path) const {
   }
   file.curve = curve_;
   file.sequence = sequence_;
+  file.uses_linear_baseline = use_linear_baseline_;
+  file.linear_baseline = linear_baseline_;
   // Atomic, so a crash never leaves a half-written model behind.
   write_file_atomically(path, [&](std::ostream& out) {
     if (ends_with(path, ".json")) {
@@ -342,8 +445,18 @@ Model Model::load(const std::string& path) {
   // predict() runs batches of batch_size rows: the bound of a job file's "training.batch_size".
   KYPER_REQUIRE(file.config.batch_size >= 1 && file.config.batch_size <= (1 << 24),
                 "model file '" << path << "' is corrupt: batch size " << file.config.batch_size);
+  const std::size_t targets = file.config.loss == Loss::GaussianNLL ? std::size_t(plan.output_width) / 2
+                                                                       : std::size_t(plan.output_width);
+  KYPER_REQUIRE(!file.linear_baseline.fitted() || (!is_classification(file.config.loss) &&
+                                                   file.linear_baseline.inputs() == std::size_t(plan.input_width) &&
+                                                   file.linear_baseline.outputs() == targets),
+                "model file '" << path << "' is corrupt: its linear baseline maps " << file.linear_baseline.inputs()
+                               << " features to " << file.linear_baseline.outputs() << " targets, its graph "
+                               << plan.input_width << " to " << targets);
   Model model;
   model.graph_ = file.graph, model.config_ = file.config;
+  model.use_linear_baseline_ = file.uses_linear_baseline;
+  model.linear_baseline_ = file.linear_baseline;
   model.feature_scaler_ = file.feature_scaler, model.target_scaler_ = file.target_scaler;
   model.feature_names_ = file.feature_names, model.target_names_ = file.target_names;
   model.curve_ = file.curve;

@@ -29,6 +29,8 @@ class DeviceModel {
   using Net = Network<float, ExecSpace>;
   // Scaler offsets and scales stay in double, as the host path applies them.
   using Vector = Kokkos::View<double*, DeviceOf<ExecSpace>>;
+  using Weights = Kokkos::View<float**, Kokkos::LayoutRight, DeviceOf<ExecSpace>>;
+  using Bias = Kokkos::View<float*, DeviceOf<ExecSpace>>;
 
   // Copies `model`'s weights and scalers to `space`; `max_rows` bounds the rows one forward pass
   // takes (larger inputs run in chunks), and so the activation memory.
@@ -44,6 +46,18 @@ class DeviceModel {
     to_device(model.feature_scaler().scale(), feature_scale_, "Kyper::DeviceModel::feature_scale");
     to_device(model.target_scaler().offset(), target_offset_, "Kyper::DeviceModel::target_offset");
     to_device(model.target_scaler().scale(), target_scale_, "Kyper::DeviceModel::target_scale");
+    const LinearBaseline& baseline = model.linear_baseline();
+    if (baseline.fitted()) {
+      baseline_weights_ = Weights("Kyper::DeviceModel::baseline_weights", baseline.inputs(), baseline.outputs());
+      baseline_bias_ = Bias("Kyper::DeviceModel::baseline_bias", baseline.outputs());
+      auto w = Kokkos::create_mirror_view(baseline_weights_);
+      auto b = Kokkos::create_mirror_view(baseline_bias_);
+      for (std::size_t i = 0; i < baseline.inputs(); ++i)
+        for (std::size_t j = 0; j < baseline.outputs(); ++j) w(i, j) = baseline.weights()[i * baseline.outputs() + j];
+      for (std::size_t j = 0; j < baseline.outputs(); ++j) b(j) = baseline.bias()[j];
+      Kokkos::deep_copy(baseline_weights_, w);
+      Kokkos::deep_copy(baseline_bias_, b);
+    }
   }
 
   int input_width() const { return net_.input_width(); }
@@ -73,6 +87,7 @@ class DeviceModel {
       const int n = int(std::min<long>(chunk, rows - first));
       scale_inputs(x, first, n);
       net_.forward(n, false);
+      if (baseline_bias_.extent(0) > 0) add_baseline(n);
       write_outputs(y, first, n);
     }
   }
@@ -88,6 +103,24 @@ class DeviceModel {
         "Kyper::DeviceModel::scale_inputs", RangeOf<ExecSpace>(space_, 0, long(n) * cols), KOKKOS_LAMBDA(long k) {
           const long r = k / cols, c = k % cols;
           input(r, c) = float((double(float(x(first + r, c))) - offset(c)) / scale(c));
+        });
+  }
+
+  // The model's least-squares baseline (Model::set_linear_baseline) added to the network's outputs
+  // (its first outputs: every target, or a Gaussian head's means), in scaled units, as on the host.
+  void add_baseline(int n) {
+    const auto input = net_.input(n);
+    const auto out = net_.output(n);
+    const auto w = baseline_weights_;
+    const auto b = baseline_bias_;
+    const int inputs = int(w.extent(0)), targets = int(w.extent(1));
+    Kokkos::parallel_for(
+        "Kyper::DeviceModel::add_baseline", RangeOf<ExecSpace>(space_, 0, long(n) * targets), KOKKOS_LAMBDA(long k) {
+          const long r = k / targets;
+          const int j = int(k % targets);
+          double sum = b(j);
+          for (int i = 0; i < inputs; ++i) sum += double(input(r, i)) * double(w(i, j));
+          out(r, j) = float(double(out(r, j)) + sum);
         });
   }
 
@@ -150,6 +183,8 @@ class DeviceModel {
   Loss loss_;
   float variance_floor_;
   Vector feature_offset_, feature_scale_, target_offset_, target_scale_;
+  Weights baseline_weights_;  // empty without a baseline
+  Bias baseline_bias_;
   std::vector<std::string> feature_names_, target_names_;
 };
 

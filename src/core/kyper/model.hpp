@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <kyper/dataset.hpp>
+#include <kyper/linear_baseline.hpp>
 #include <kyper/scaler.hpp>
 #include <kyper/sequence_spec.hpp>
 #include <kyper/trainer.hpp>
@@ -67,6 +68,18 @@ class Model {
   // Scalers fitted by the caller (e.g. per column of a time series, then repeated for every step of
   // a window); fit() keeps them instead of fitting its own. Widths must match the network's.
   void set_scalers(Scaler features, Scaler targets);
+  // Regression only, before the first fit: the first fit solves a linear least-squares map from the
+  // scaled features to the scaled targets (LinearBaseline), zeroes the network's output layer, and
+  // trains the network on what the map leaves; predict(), evaluate() and the saved file add the two.
+  // The network starts as the least-squares fit. After a fit with validation data, every output the
+  // network does not improve on the validation rows (its squared error against the baseline's
+  // alone) is handed back to the baseline: that column of the output layer is zeroed
+  // (baseline_only_outputs(), of the last fit in this process), and the fit's best_validation_loss is
+  // the loss of the model as kept.
+  void set_linear_baseline(bool on);
+  const std::vector<int>& baseline_only_outputs() const { return baseline_only_outputs_; }
+  bool uses_linear_baseline() const { return use_linear_baseline_; }
+  const LinearBaseline& linear_baseline() const { return linear_baseline_; }  // fitted by the first fit
 
   Net& network() { return *network_; }
   const GraphSpec& graph() const { return graph_; }
@@ -89,6 +102,14 @@ class Model {
   Trainer<float>& trainer();
   std::vector<float> scaled_features(const Dataset& data) const;
   std::vector<float> scaled_targets(const Dataset& data) const;
+  // Scaled targets minus the linear baseline's prediction from the scaled features (when fitted).
+  void subtract_baseline(const std::vector<float>& x, std::vector<float>& y, std::size_t rows) const;
+  void zero_output_layer();
+  // The last dense layer (the output's), or null when the graph ends otherwise.
+  const PlannedNode* output_layer() const;
+  // The validation step of the baseline's rule above (zeroes output columns, lists them).
+  void keep_network_where_it_helps(const std::vector<float>& xv, const std::vector<float>& yv_residual,
+                                     std::size_t rows);
 
   GraphSpec graph_;
   TrainConfig config_;
@@ -96,6 +117,9 @@ class Model {
   std::vector<std::string> feature_names_, target_names_;
   std::vector<EpochRecord> curve_;
   SequenceSpec sequence_;
+  bool use_linear_baseline_ = false;
+  LinearBaseline linear_baseline_;
+  std::vector<int> baseline_only_outputs_;
   std::unique_ptr<Net> network_;
   std::unique_ptr<Trainer<float>> trainer_;
   std::unique_ptr<OptimizerState> pending_optimizer_state_;  // loaded, applied when training resumes

@@ -111,6 +111,7 @@ Model trial_model(const TrainingProblem& p, const search::Configuration& config,
   TrainConfig settings = training_config(p, config);
   settings.seed = p.training.seed + std::uint64_t(trial_id);
   Model model(training_graph(p, config), settings, settings.seed, p.feature_scaling, p.target_scaling);
+  model.set_linear_baseline(p.linear_baseline);
   if (p.sequence.enabled()) {
     model.set_sequence(p.sequence);
     model.set_scalers(p.sequence_feature_scaler, p.sequence_target_scaler);
@@ -127,6 +128,12 @@ TrialOutcome trial_outcome(const TrainingProblem& p, const search::Configuration
   outcome.metadata["epochs"] = std::to_string(result.curve.size());
   outcome.metadata["train_seconds"] = std::to_string(result.seconds);
   outcome.metadata["parameters"] = std::to_string(model.parameter_count());
+  if (model.uses_linear_baseline()) {  // the outputs the network did not improve on validation
+    std::string outputs;
+    for (int j : model.baseline_only_outputs())
+      outputs += (outputs.empty() ? "" : " ") + (j < int(model.target_names().size()) ? model.target_names()[j] : "y" + std::to_string(j));
+    outcome.metadata["baseline_only_outputs"] = outputs;
+  }
   if (p.architecture) {
     std::string vector;
     for (int choice : p.architecture->architecture_of(config)) vector += (vector.empty() ? "" : " ") + std::to_string(choice);

@@ -64,6 +64,9 @@ const std::vector<JobKey>& job_reference() {
       {"training.schedule", "constant, step, cosine, plateau", "constant", "learning-rate schedule"},
       {"training.seed", "integer", "0", "seed of initialisation, shuffling and dropout"},
       {"training.save_models", "boolean", "true", "keep every trial's model and validation predictions (the AutoDEUQ catalogue)"},
+      {"training.linear_baseline", "boolean", "false",
+       "regression: fit a least-squares linear map from the features to the targets first; the network learns what it "
+       "misses, and predictions add the two"},
       {"training.loss", "mse, mae, gaussian_nll, cross_entropy, binary_cross_entropy", "from the task", "training loss"},
       {"architecture", "object", "none", "a network search space (NAS); its arch_<node> parameters join the space"},
       {"architecture.inputs", "integer", "the dataset's features", "input width"},

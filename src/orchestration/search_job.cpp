@@ -143,6 +143,9 @@ void read_model_and_training(const JsonObject& top, TrainingProblem& problem) {
     t.seed = std::uint64_t(s.integer("seed", 0, 0, 1L << 40));
     problem.save_models = s.boolean("save_models", true);
     if (s.has("loss")) t.loss = s.checked("loss", [&] { return parse_loss(s.text("loss", "")); });
+    problem.linear_baseline = s.boolean("linear_baseline", false);
+    KYPER_REQUIRE(!problem.linear_baseline || (t.loss != Loss::SoftmaxCrossEntropy && t.loss != Loss::BinaryCrossEntropy),
+                  s.key("linear_baseline") << " needs a regression loss, not " << to_string(t.loss));
   }
 }
 

@@ -76,6 +76,9 @@ expect_error bad_transform 's#"kappa": 1.96#"kappa": 1.96, "objective_transform"
   "key 'search.objective_transform' must be auto, none, log or rank, got 'sqrt'"
 expect_error bad_stopped_rule 's#"kappa": 1.96#"kappa": 1.96, "stopped_trials": "drop"#' \
   "key 'search.stopped_trials' must be below_further, as_reported or ignore, got 'drop'"
+expect_error baseline_for_classes 's#"epochs": 60#"epochs": 60, "linear_baseline": true, "loss": "cross_entropy"#' \
+  "key 'training.linear_baseline' needs a regression loss, not cross_entropy"
+expect_error baseline_not_boolean 's#"epochs": 60#"epochs": 60, "linear_baseline": "yes"#' "training.linear_baseline"
 # The objective transform is a job key: the start-up line says which one the CBO uses.
 sed -e 's#"kappa": 1.96#"kappa": 1.96, "objective_transform": "rank"#' -e 's#"evaluations": 12#"evaluations": 1#' \
   "$config" >"$work/transform.json"

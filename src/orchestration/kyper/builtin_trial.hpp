@@ -38,6 +38,8 @@ struct TrainingProblem {
   TrainConfig training;
   ScalerKind feature_scaling = ScalerKind::standard, target_scaling = ScalerKind::standard;
   bool save_models = true;  // each trial's model goes to <output>/models/trial_<id>.kyper
+  // Every trial's network learns the residual of a least-squares linear map (Model::set_linear_baseline).
+  bool linear_baseline = false;
   // Neural architecture search: when set, the network is the architecture the configuration's
   // "arch_<node>" parameters pick (inputs/outputs already set for this problem) instead of an MLP.
   std::shared_ptr<const nas::ArchitectureSpace> architecture;

@@ -72,7 +72,7 @@ TEST(RecurrentModel, SaveLoadGivesIdenticalForecastsAndKeepsTheWindowing) {
 
 // A JSON model of format 1 (written before graphs had sequence fields) loads and predicts like the
 // same model saved today.
-TEST(RecurrentModel, FormatOneFilesStillLoad) {
+TEST(RecurrentModel, FormatOneAndTwoFilesStillLoad) {
   TrainConfig config;
   config.epochs = 2, config.batch_size = 8;
   Model model(make_mlp(2, {4}, 1, Activation::Tanh), config, 1);
@@ -84,8 +84,17 @@ TEST(RecurrentModel, FormatOneFilesStillLoad) {
   model.save(path);
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Format 2: no linear baseline.
+  text = std::regex_replace(text, std::regex(",\\s*\"uses_linear_baseline\": false,\\s*\"linear_baseline\": \\{[^}]*\\}"), "");
+  ASSERT_EQ(text.find("linear_baseline"), std::string::npos);
+  {
+    const std::string format_two = temp_path("format2_only.json");
+    std::ofstream(format_two) << std::regex_replace(text, std::regex("\"format_version\": 3"), "\"format_version\": 2");
+    const Predictions a = model.predict(d), b = Model::load(format_two).predict(d);
+    for (size_t i = 0; i < a.values.size(); ++i) ASSERT_EQ(a.values[i], b.values[i]);
+  }
   // Format 1: no "value8"/"value9" (steps, return_sequences) in the nodes, no "sequence" section.
-  text = std::regex_replace(text, std::regex("\"format_version\": 2"), "\"format_version\": 1");
+  text = std::regex_replace(text, std::regex("\"format_version\": 3"), "\"format_version\": 1");
   // In the graph's nodes only (the training settings have their own value8), cut ', "value8": 0, "value9": false'.
   for (size_t at; (at = text.find("\"value8\"")) < text.find("\"training\"");) {
     const size_t from = text.rfind(',', at), to = text.find_first_of("}", at);

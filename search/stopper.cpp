@@ -16,7 +16,7 @@ void serialize(Archive& archive, Progress& p) {
 
 Stopper::Stopper(const StopperOptions& options, bool maximize) : options_(options), maximize_(maximize) {}
 
-void Stopper::record(std::int64_t trial_id, double budget, double value) {
+void Stopper::check_report(std::int64_t trial_id, double previous_budget, double budget, double value) const {
   KYPER_REQUIRE(std::isfinite(value), "trial " << trial_id << " reported a value that is not a number (" << value
                                                 << ") at budget " << budget);
   KYPER_REQUIRE(std::isfinite(budget) && budget > 0,
@@ -24,10 +24,23 @@ void Stopper::record(std::int64_t trial_id, double budget, double value) {
   KYPER_REQUIRE(budget <= options_.max_budget * (1 + 1e-12),
                 "trial " << trial_id << " reported budget " << budget << ", past the maximum budget "
                          << options_.max_budget);
-  auto& curve = curves_[trial_id];
-  KYPER_REQUIRE(curve.empty() || budget > curve.back().budget,
-                "trial " << trial_id << " reported budget " << budget << " after budget " << curve.back().budget
+  KYPER_REQUIRE(previous_budget <= 0 || budget > previous_budget,
+                "trial " << trial_id << " reported budget " << budget << " after budget " << previous_budget
                          << "; budgets must increase");
+}
+
+bool Stopper::may_stop(std::int64_t trial_id, double previous_budget, double budget, std::size_t reports) const {
+  return budget < options_.max_budget * (1 - 1e-12) && may_decide(trial_id, previous_budget, budget, reports);
+}
+
+void Stopper::record(std::int64_t trial_id, double budget, double value) {
+  auto& curve = curves_[trial_id];
+  try {
+    check_report(trial_id, curve.empty() ? 0 : curve.back().budget, budget, value);
+  } catch (...) {
+    if (curve.empty()) curves_.erase(trial_id);  // a rejected first report leaves no curve behind
+    throw;
+  }
   curve.push_back({budget, better(value)});
   recorded(trial_id, curve, curve.size() - 1);
 }

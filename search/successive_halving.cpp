@@ -43,6 +43,15 @@ void SuccessiveHalvingStopper::recorded(std::int64_t trial_id, const std::vector
   }
 }
 
+bool SuccessiveHalvingStopper::may_decide(std::int64_t trial_id, double previous_budget, double budget,
+                                          std::size_t /*reports*/) const {
+  for (double rung : rungs(bracket_of(trial_id))) {
+    const double threshold = rung * (1 - 1e-12);  // first_at's test, for a report not yet recorded
+    if (budget >= threshold && previous_budget < threshold) return true;
+  }
+  return false;
+}
+
 bool SuccessiveHalvingStopper::should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const {
   const int bracket = bracket_of(trial_id);
   const std::vector<double> budgets = rungs(bracket);

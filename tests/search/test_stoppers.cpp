@@ -230,3 +230,61 @@ TEST(Stoppers, SuccessiveHalvingIndexDecidesAsReadingEveryCurve) {
     EXPECT_GT(stops, 100) << kind;
   }
 }
+
+// may_stop is what a worker rank uses to send a report without waiting for rank 0's decision: it
+// must be true for every report that stops a trial, and false often enough to matter.
+TEST(Stoppers, MayStopHoldsForEveryReportThatStops) {
+  for (const std::string kind : {"asha", "hyperband", "median", "lce"}) {
+    StopperOptions o = options(kind, kind == "asha" || kind == "hyperband" ? 1 : 4, 27);
+    auto stopper = make_stopper(o, true);
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> u(0, 1);
+    long stops = 0, reports = 0, may = 0;
+    for (std::int64_t id = 0; id < 200; ++id) {
+      double budget = 0, previous = 0;
+      std::size_t count = 0;
+      const double level = u(rng), rate = 0.05 + 0.3 * u(rng);
+      while (budget < 27) {
+        previous = budget;
+        budget = std::min(27.0, budget + 1 + std::floor(u(rng) * 3));
+        const double value = level * (1 - std::exp(-rate * budget)) + 0.01 * u(rng);
+        const bool can = stopper->may_stop(id, previous, budget, ++count);
+        const bool stop = stopper->report(id, budget, value);
+        ++reports, may += can;
+        if (stop) {
+          ASSERT_TRUE(can) << kind << " trial " << id << " stopped at budget " << budget << " after " << previous;
+          ++stops;
+          break;
+        }
+      }
+    }
+    EXPECT_GT(stops, 20) << kind;
+    if (kind == "asha" || kind == "lce" || kind == "median") EXPECT_LT(may, reports) << kind;
+  }
+  // At the full budget no report can stop a trial; asha decides only where a rung is first reached.
+  auto asha = make_stopper(options("asha", 1, 27), true);
+  EXPECT_FALSE(asha->may_stop(0, 20, 27, 5));
+  EXPECT_TRUE(asha->may_stop(0, 0, 1, 1));     // rung 1
+  EXPECT_FALSE(asha->may_stop(0, 1, 2, 2));    // between rungs 1 and 3
+  EXPECT_TRUE(asha->may_stop(0, 2, 4, 3));     // passes rung 3
+  EXPECT_FALSE(asha->may_stop(0, 9, 10, 10));  // just past rung 9, already reached
+}
+
+TEST(Stoppers, CheckReportSaysWhatReportSays) {
+  auto stopper = make_stopper(options("median", 1, 10), true);
+  auto message = [&](double previous, double budget, double value) -> std::string {
+    try {
+      stopper->check_report(4, previous, budget, value);
+    } catch (const kyper::Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message(3, 3, 0.5).find("trial 4 reported budget 3 after budget 3"), std::string::npos);
+  EXPECT_NE(message(0, 11, 0.5).find("past the maximum budget 10"), std::string::npos);
+  EXPECT_NE(message(0, 1, std::nan("")).find("not a number"), std::string::npos);
+  EXPECT_EQ(message(0, 1, 0.5), "");
+  // A rejected first report leaves no curve behind.
+  EXPECT_THROW(stopper->report(5, -1, 0.5), kyper::Error);
+  EXPECT_EQ(stopper->curves().count(5), 0u);
+}

@@ -62,6 +62,15 @@ class Stopper {
   void observe(std::int64_t trial_id, double budget, double value);
   // Whether the stopper stopped this trial (recorded when report() said so).
   bool stopped(std::int64_t trial_id) const { return stopped_.count(trial_id) > 0; }
+  // Whether report number `reports` (from 1) of a trial, at `budget` after one at `previous_budget`
+  // (0 for none), can stop it, by the options alone: never at max_budget; asha and hyperband only
+  // where it first reaches a rung, median past its grace budget, lce past its grace budget with
+  // min_points reports. A rank that knows a report cannot stop its trial sends it without waiting
+  // for the decision (report() returns false for it whatever the other curves are).
+  bool may_stop(std::int64_t trial_id, double previous_budget, double budget, std::size_t reports) const;
+  // The checks of one report that report() and observe() make, given the trial's previous budget (0
+  // for none): throws kyper::Error naming the trial (see report()).
+  void check_report(std::int64_t trial_id, double previous_budget, double budget, double value) const;
 
   const StopperOptions& options() const { return options_; }
   const std::map<std::int64_t, std::vector<Progress>>& curves() const { return curves_; }
@@ -79,6 +88,11 @@ class Stopper {
   // index of the curves.
   virtual void recorded(std::int64_t /*trial_id*/, const std::vector<Progress>& /*curve*/, std::size_t /*report*/) {}
   virtual void clear_index() {}
+  // may_stop() below max_budget: whether should_stop could say yes to this report.
+  virtual bool may_decide(std::int64_t /*trial_id*/, double /*previous_budget*/, double /*budget*/,
+                          std::size_t /*reports*/) const {
+    return true;
+  }
   // Internal value: larger is better.
   double better(double value) const { return maximize_ ? value : -value; }
 
@@ -102,6 +116,7 @@ class SuccessiveHalvingStopper : public Stopper {
 
  protected:
   bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+  bool may_decide(std::int64_t trial_id, double previous_budget, double budget, std::size_t reports) const override;
   void recorded(std::int64_t trial_id, const std::vector<Progress>& curve, std::size_t report) override;
   void clear_index() override { rung_values_.clear(); }
 
@@ -119,6 +134,9 @@ class MedianStopper : public Stopper {
 
  protected:
   bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+  bool may_decide(std::int64_t, double, double budget, std::size_t) const override {
+    return budget >= options_.min_budget;
+  }
 };
 
 class LearningCurveStopper : public Stopper {
@@ -135,6 +153,9 @@ class LearningCurveStopper : public Stopper {
 
  protected:
   bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+  bool may_decide(std::int64_t, double, double budget, std::size_t reports) const override {
+    return long(reports) >= options_.min_points && budget >= options_.min_budget;
+  }
 };
 
 // The stopper `options.kind` names; nullptr for "none". Throws kyper::Error for an unknown kind or

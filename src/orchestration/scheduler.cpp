@@ -246,31 +246,64 @@ bool poll(MPI_Comm comm, int source, int tag, MPI_Status* status) {
   return flag != 0;
 }
 
+// Waits for a message from `source`: first probing and yielding the core, since new work and a
+// stopper's decision come within a fraction of a millisecond and, with ranks oversubscribed, a
+// sleep's wake-up costs more than that (measured: a rung decision took 1 ms to arrive with sleeps
+// alone, 0.4 ms this way); past a millisecond, by poll() (a rank that waits long spins no core).
+void wait_for_message(MPI_Comm comm, int source, int tag, MPI_Status* status) {
+  const auto start = Clock::now();
+  while (true) {
+    int flag = 0;
+    MPI_Iprobe(source, tag, comm, &flag, status);
+    if (flag) return;
+    if (Clock::now() - start < std::chrono::milliseconds(1)) std::this_thread::yield();
+    else if (poll(comm, source, tag, status)) return;
+  }
+}
+
 SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI_Comm comm, int size,
                          const Output& out) {
   const std::string progress_file = progress_path(options, "");
   std::unique_ptr<search::Stopper> stopper = open_stopper(options, s.maximize(), {progress_file}, finished_ids(s));
   std::optional<ProgressLog> log;
   if (stopper) log.emplace(progress_file, out.resuming);
-  // A worker's report: judged at once (the worker waits); a bad report goes back as its error.
+  // A worker's report. One that may stop its trial is judged at once (the worker waits; a bad
+  // report goes back as its error); one that cannot (the worker asked Stopper::may_stop) is only
+  // recorded: the worker went on training.
+  std::map<std::int64_t, std::uint32_t> reports_taken;  // per trial in flight
+  auto last_message = Clock::now();
+  auto take_report = [&](const std::vector<char>& bytes, int source) {
+    last_message = Clock::now();
+    Reader r(bytes);
+    const ProgressReport report = read_report(r);
+    const bool waits = r.pod<std::uint8_t>() != 0;
+    ++reports_taken[report.trial_id];
+    if (!waits) {
+      try {
+        stopper->observe(report.trial_id, report.budget, report.value);
+        log->append(report);
+      } catch (const Error& e) {  // the worker checked it already: only a bug gets here
+        std::fprintf(stderr, "kyper: rank 0 could not record a report of trial %" PRId64 ": %s\n", report.trial_id,
+                     e.what());
+      }
+      return;
+    }
+    Writer decision;
+    try {
+      const bool stop = stopper->report(report.trial_id, report.budget, report.value);
+      log->append(report);
+      decision.pod<std::uint8_t>(stop);
+      decision.text("");
+    } catch (const Error& e) {
+      decision.pod<std::uint8_t>(0);
+      decision.text(e.what());
+    }
+    MPI_Send(decision.bytes().data(), int(decision.bytes().size()), MPI_CHAR, source, kTagDecision, comm);
+  };
   auto answer_reports = [&] {
     MPI_Status status;
     std::vector<char> bytes;
-    while (stopper && try_receive(comm, kTagReport, status, bytes)) {
-      Reader r(bytes);
-      const ProgressReport report = read_report(r);
-      Writer decision;
-      try {
-        const bool stop = stopper->report(report.trial_id, report.budget, report.value);
-        log->append(report);
-        decision.pod<std::uint8_t>(stop);
-        decision.text("");
-      } catch (const Error& e) {
-        decision.pod<std::uint8_t>(0);
-        decision.text(e.what());
-      }
-      MPI_Send(decision.bytes().data(), int(decision.bytes().size()), MPI_CHAR, status.MPI_SOURCE, kTagDecision, comm);
-    }
+    while (stopper && try_receive(comm, kTagReport, status, bytes)) take_report(bytes, status.MPI_SOURCE);
   };
   const auto start = Clock::now();
   std::vector<int> idle;
@@ -289,6 +322,15 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
       Reader r(bytes);
       double busy = 0;
       Result result = read_outcome(r, &busy);
+      // MPI keeps the order of one sender's messages of one tag, not across tags: the reports the
+      // worker sent before this result may still be on their way. Take them first.
+      const auto reports_sent = r.pod<std::uint32_t>();
+      while (stopper && reports_taken[result.trial_id] < reports_sent) {
+        MPI_Status report_status;
+        MPI_Probe(status.MPI_SOURCE, kTagReport, comm, &report_status);
+        take_report(receive(comm, report_status), status.MPI_SOURCE);
+      }
+      reports_taken.erase(result.trial_id);
       if (stopper) mark_progress(result, *stopper, result.trial_id);
       busy_total += busy;
       in_flight.erase(status.MPI_SOURCE);
@@ -326,7 +368,11 @@ SearchSummary run_master(search::Search& s, const SchedulerOptions& options, MPI
     }
     sends.reap();
     if (in_flight.empty()) break;
-    if (told == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    // Idle: yield the core for a millisecond after the last message (the next report or result is
+    // likely near, see wait_for_message), then sleep between probes.
+    if (told > 0) last_message = Clock::now();
+    else if (Clock::now() - last_message < std::chrono::milliseconds(1)) std::this_thread::yield();
+    else std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   checkpoints.write(s);
   for (int w = 1; w < size; ++w) sends.send({}, w, kTagStop, comm);
@@ -345,9 +391,12 @@ void run_worker(const search::Space& space, const TrialFunction& trial, const Sc
                 int rank) {
   const auto start = Clock::now();
   double busy = 0;
+  // The stopper's rule without its state: which reports may stop a trial (those wait for rank 0's
+  // decision) and the checks of a report (a bad one fails the trial here, as on rank 0).
+  const std::unique_ptr<search::Stopper> rule = search::make_stopper(options.stopper, true);
   while (true) {
     MPI_Status status;
-    if (!poll(comm, 0, MPI_ANY_TAG, &status)) continue;
+    wait_for_message(comm, 0, MPI_ANY_TAG, &status);
     std::vector<char> bytes = receive(comm, status);
     if (status.MPI_TAG == kTagStop) break;
     Reader r(bytes);
@@ -355,15 +404,21 @@ void run_worker(const search::Space& space, const TrialFunction& trial, const Sc
     search::Configuration config = read_values(r, space);
     TrialContext context = make_context(id, rank, options);
     double waited = 0;  // for rank 0's decisions: not trial work
-    if (options.stopper.kind != "none")
+    double previous_budget = 0;
+    std::uint32_t reports = 0;
+    if (rule)
       context.reporter = [&](double budget, double value) {
         const auto asked = Clock::now();
+        rule->check_report(id, previous_budget, budget, value);
+        const bool wait = rule->may_stop(id, previous_budget, budget, reports + 1);
+        previous_budget = budget, ++reports;
         Writer w;
         write_report(w, {id, budget, value});
+        w.pod<std::uint8_t>(wait);
         MPI_Send(w.bytes().data(), int(w.bytes().size()), MPI_CHAR, 0, kTagReport, comm);
+        if (!wait) return false;
         MPI_Status answered;
-        while (!poll(comm, 0, kTagDecision, &answered)) {
-        }
+        wait_for_message(comm, 0, kTagDecision, &answered);
         std::vector<char> reply = receive(comm, answered);
         Reader decision(reply);
         const bool stop = decision.pod<std::uint8_t>() != 0;
@@ -378,6 +433,7 @@ void run_worker(const search::Space& space, const TrialFunction& trial, const Sc
     busy += trial_busy;
     Writer w;
     write_outcome(w, id, outcome, wall_start, search::now_seconds(), trial_busy);
+    w.pod<std::uint32_t>(reports);
     MPI_Send(w.bytes().data(), int(w.bytes().size()), MPI_CHAR, 0, kTagResult, comm);
   }
   double mine[2] = {busy, seconds_since(start)};

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -195,7 +194,10 @@ TEST(CBO, SameSeedGivesSameSearch) {
     EXPECT_EQ(a.observations()[i].config, b.observations()[i].config);
 }
 
-TEST(CBO, AskTakesAtMostFiveMillisecondsAtAThousandObservationsIn10D) {
+// How long ask takes is measured by benchmarks/search (bench_search's latency table), not here: at
+// a thousand observations in 10-D the defaults have switched to the forest surrogate and still
+// propose valid, new points.
+TEST(CBO, AtAThousandObservationsIn10DTheDefaultsUseTheForestAndProposeNewPoints) {
   Space s = box(10, 0, 1);
   CBO cbo(s, {10, false}, CBOOptions{});
   RandomSearch filler(s, {10, false});
@@ -208,18 +210,18 @@ TEST(CBO, AskTakesAtMostFiveMillisecondsAtAThousandObservationsIn10D) {
     warm.push_back(o);
   }
   cbo.warm_start(warm);
-  cbo.tell(Result::success(cbo.ask(1)[0].id, 1.0));  // warm up
-  double best = INFINITY;
-  for (int i = 0; i < 5; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    auto t = cbo.ask(1);
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    cbo.tell(Result::success(t[0].id, 1.0));
+  std::set<std::vector<double>> seen;
+  for (const auto& o : warm) {
+    const Eigen::VectorXd x = s.encode(o.config);
+    seen.insert(std::vector<double>(x.data(), x.data() + x.size()));
   }
-  std::printf("CBO(defaults: %s) ask at 1000 observations, 10-D: %.2f ms (best of 5)\n",
-              cbo.active_surrogate().c_str(), best);
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  // The 5 ms target is what the benchmark reports; a shared CI machine gets 3x slack here.
-  EXPECT_LT(best, 15.0);
-#endif
+  for (int i = 0; i < 5; ++i) {
+    auto t = cbo.ask(1);
+    ASSERT_EQ(t.size(), 1u);
+    const Eigen::VectorXd x = s.encode(t[0].config);
+    EXPECT_TRUE((x.array() >= 0).all() && (x.array() <= 1).all());
+    EXPECT_TRUE(seen.insert(std::vector<double>(x.data(), x.data() + 10)).second) << "ask " << i << " repeated a point";
+    cbo.tell(Result::success(t[0].id, (x.array() - 0.3).square().sum()));
+  }
+  EXPECT_EQ(cbo.active_surrogate(), "ET");
 }

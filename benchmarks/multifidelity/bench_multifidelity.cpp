@@ -12,6 +12,8 @@
 //                                [--seeds 5] [--synthetic-trials 100] [--diabetes-trials 100]
 //                                [--epochs 27] [--algorithm random|cbo[:RULE]] [--data PATH]
 //                                [--epoch-budget E]  (also: the best reached within E epochs)
+//                                [--stopper-trials N] (trials of the rows with a stopper; default:
+//                                 as many as the no-stopper row)
 //     (RULE: what CBO learns from stopped trials, CBOOptions::stopped_trials: as_reported,
 //      below_further (the default) or ignore)
 //   bench_multifidelity utilisation [--trials-per-worker 100] [--sleep-ms 5] [--stopper asha]
@@ -342,6 +344,9 @@ int stoppers_mode(const Args& args) {
   const int epochs = std::stoi(args.get("epochs", "27"));
   const long synthetic_trials = std::stol(args.get("synthetic-trials", "100"));
   const long diabetes_trials = std::stol(args.get("diabetes-trials", "100"));
+  // Trials of the rows with a stopper (default: as many as without). A stopper saves epochs; with
+  // more trials a run can spend them on configurations the no-stopper run never tried.
+  const long stopper_trials = std::stol(args.get("stopper-trials", "0"));
   const std::string algorithm = args.get("algorithm", "random");
   const std::string data = find_data(args.get("data", ""));
 
@@ -363,13 +368,14 @@ int stoppers_mode(const Args& args) {
     const long trials = problem == "synthetic" ? synthetic_trials : diabetes_trials;
     const search::Space space = problem == "synthetic" ? synthetic_space() : diabetes_space();
     for (const std::string& stopper : stoppers) {
-      Row row{problem, stopper, trials, {}};
+      const long row_trials = stopper != "none" && stopper_trials > 0 ? stopper_trials : trials;
+      Row row{problem, stopper, row_trials, {}};
       for (int s = 0; s < seeds; ++s) {
         const std::uint64_t seed = std::uint64_t(s) + 1;
         const TrialFunction trial = problem == "synthetic" ? synthetic_trial(epochs, 0)
                                                            : make_training_trial(diabetes_problem(data, epochs, seed));
         const std::string dir = (temp / (problem + "_" + stopper + "_seed" + std::to_string(seed))).string();
-        row.runs.push_back(run_one(trial, space, algorithm, seed, stopper, epochs, trials, dir));
+        row.runs.push_back(run_one(trial, space, algorithm, seed, stopper, epochs, row_trials, dir));
         const Run& r = row.runs.back();
         std::fprintf(stderr, "[%s %s seed %llu] best %.6g, %ld epochs, %ld stopped, %ld failed, %.1f s", problem.c_str(),
                      stopper.c_str(), (unsigned long long)seed, r.final_best, r.total_epochs, r.stopped, r.failed, r.seconds);

@@ -161,8 +161,7 @@ void Model::subtract_baseline(const std::vector<float>& x, std::vector<float>& y
   if (linear_baseline_.fitted()) linear_baseline_.add_to(x.data(), rows, y.data(), linear_baseline_.outputs(), -1);
 }
 
-// The network's first prediction is then the baseline's alone. The graph's output reads a dense
-// node in every graph Kyper builds; another last node keeps its initialisation.
+// The dense node the graph's output reads (every graph Kyper builds ends so), or null.
 const PlannedNode* Model::output_layer() const {
   const GraphPlan& plan = network_->plan();
   const PlannedNode* last = &plan.nodes[std::size_t(plan.output_node)];
@@ -170,6 +169,8 @@ const PlannedNode* Model::output_layer() const {
   return last->kind == NodeKind::Dense ? last : nullptr;
 }
 
+// The network's first prediction is then the baseline's alone. A graph ending in another kind of
+// node keeps its initialisation.
 void Model::zero_output_layer() {
   const PlannedNode* last = output_layer();
   if (!last) return;

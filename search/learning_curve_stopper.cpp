@@ -44,6 +44,37 @@ LearningCurveStopper::Forecast LearningCurveStopper::forecast(const std::vector<
   return best;
 }
 
+StopDigest LearningCurveStopper::digest() const {
+  StopDigest digest;
+  digest.maximize = maximize_;
+  std::vector<std::pair<double, std::int64_t>> bests;
+  for (const auto& [id, curve] : curves_) {
+    double b = curve.front().value;
+    for (const auto& p : curve) b = std::max(b, p.value);
+    bests.emplace_back(b, id);
+  }
+  const std::size_t keep = std::min(bests.size(), std::size_t(options_.top_k) + 1);
+  std::partial_sort(bests.begin(), bests.begin() + std::ptrdiff_t(keep), bests.end(), std::greater<>());
+  for (std::size_t k = 0; k < keep; ++k) {
+    digest.values.push_back(bests[k].first);
+    digest.trials.push_back(bests[k].second);
+  }
+  return digest;
+}
+
+// The value to beat can only have risen since the digest, so a stale digest may let a trial run on
+// for a report or two, never stop one that the current state would not.
+bool LearningCurveStopper::continues_by_digest(const StopDigest& digest, std::int64_t trial_id,
+                                               const std::vector<Progress>& curve) const {
+  if (int(curve.size()) < options_.min_points || curve.back().budget < options_.min_budget) return true;
+  std::vector<double> others;
+  for (std::size_t k = 0; k < digest.values.size() && k < digest.trials.size(); ++k)
+    if (digest.trials[k] != trial_id) others.push_back(digest.values[k]);
+  if (int(others.size()) < options_.top_k) return false;  // more trials may have reported since
+  std::sort(others.begin(), others.end(), std::greater<>());
+  return !stops_against(curve, others[std::size_t(options_.top_k - 1)]);
+}
+
 bool LearningCurveStopper::should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const {
   if (int(curve.size()) < options_.min_points || curve.back().budget < options_.min_budget) return false;
   // The value to beat: the top_k-th best value any other trial has reached.
@@ -56,7 +87,10 @@ bool LearningCurveStopper::should_stop(std::int64_t trial_id, const std::vector<
   }
   if (int(bests.size()) < options_.top_k) return false;
   std::nth_element(bests.begin(), bests.begin() + (options_.top_k - 1), bests.end(), std::greater<double>());
-  const double target = bests[std::size_t(options_.top_k - 1)];
+  return stops_against(curve, bests[std::size_t(options_.top_k - 1)]);
+}
+
+bool LearningCurveStopper::stops_against(const std::vector<Progress>& curve, double target) const {
   const Forecast f = forecast(curve);
   if (!std::isfinite(f.sd)) return false;
   const double probability = 0.5 * std::erfc((target - f.mean) / (f.sd * std::sqrt(2.0)));

@@ -42,6 +42,7 @@ void Stopper::record(std::int64_t trial_id, double budget, double value) {
     throw;
   }
   curve.push_back({budget, better(value)});
+  ++reports_recorded_;
   recorded(trial_id, curve, curve.size() - 1);
 }
 
@@ -56,6 +57,16 @@ bool Stopper::report(std::int64_t trial_id, double budget, double value) {
 
 void Stopper::observe(std::int64_t trial_id, double budget, double value) { record(trial_id, budget, value); }
 
+bool Stopper::continues_by(const StopDigest& digest, std::int64_t trial_id, const std::vector<Progress>& curve) const {
+  if (curve.empty()) return false;
+  if (!may_stop(trial_id, curve.size() > 1 ? curve[curve.size() - 2].budget : 0, curve.back().budget, curve.size()))
+    return true;
+  if (digest.empty()) return false;
+  std::vector<Progress> internal(curve);
+  for (auto& p : internal) p.value = digest.maximize ? p.value : -p.value;
+  return continues_by_digest(digest, trial_id, internal);
+}
+
 void Stopper::save(cereal::BinaryOutputArchive& archive) const { archive(curves_, stopped_); }
 
 void Stopper::load(CheckedBinaryInputArchive& archive) {
@@ -64,6 +75,8 @@ void Stopper::load(CheckedBinaryInputArchive& archive) {
   archive(curves, stopped);
   curves_ = std::move(curves);
   stopped_ = std::move(stopped);
+  reports_recorded_ = 0;
+  for (const auto& [id, curve] : curves_) reports_recorded_ += curve.size();
   clear_index();
   for (const auto& [id, curve] : curves_)
     for (std::size_t k = 0; k < curve.size(); ++k) recorded(id, curve, k);

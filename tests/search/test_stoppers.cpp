@@ -288,3 +288,100 @@ TEST(Stoppers, CheckReportSaysWhatReportSays) {
   EXPECT_THROW(stopper->report(5, -1, 0.5), kyper::Error);
   EXPECT_EQ(stopper->curves().count(5), 0u);
 }
+
+TEST(Stoppers, MedianDigestHoldsTheMedianByEachBudget) {
+  StopperOptions o = options("median", 2, 5);
+  o.min_trials = 3;
+  auto s = make_stopper(o, true);
+  for (int t = 0; t < 3; ++t) run_curve(*s, t, [t](double b) { return 0.1 * b + 0.1 * t; }, 5);
+  s->report(3, 1, 0.05), s->report(3, 2, 0.5);  // a fourth trial, only as far as budget 2
+  const StopDigest d = s->digest();
+  // Budgets 1 and 2: four trials; 3 to 5: three.
+  EXPECT_EQ(d.budgets, (std::vector<double>{1, 2, 3, 4, 5}));
+  EXPECT_NEAR(d.values[1], 0.35, 1e-12);  // bests 0.2, 0.3, 0.4, 0.5
+  EXPECT_NEAR(d.values[2], 0.4, 1e-12);   // 0.3, 0.4, 0.5
+  // A rank holding only its own trial: above the median it goes on; below, it must ask.
+  auto rule = make_stopper(o, true);
+  EXPECT_TRUE(rule->continues_by(d, 9, {{1, 0.0}, {2, 0.0}, {3, 0.41}}));
+  EXPECT_FALSE(rule->continues_by(d, 9, {{1, 0.0}, {2, 0.0}, {3, 0.39}}));
+  EXPECT_TRUE(rule->continues_by(d, 9, {{1, -5.0}}));             // grace period: no decision
+  EXPECT_FALSE(rule->continues_by(d, 9, {{1, 0.0}, {2.5, 0.9}}));  // nobody at 2.5 yet: ask
+  EXPECT_FALSE(rule->continues_by(StopDigest{}, 9, {{1, 0.0}, {2, 0.9}}));  // no digest: ask
+  EXPECT_TRUE(rule->continues_by(StopDigest{}, 9, {{1, 0.0}, {5, 0.0}}));   // full budget: finished
+  // Budgets fewer than min_trials trials reached are left out.
+  auto few = make_stopper(o, true);
+  run_curve(*few, 0, [](double b) { return b; }, 5);
+  EXPECT_TRUE(few->digest().empty());
+  // Minimising: the digest holds internal (maximise-direction) values and says so.
+  auto minimising = make_stopper(o, false);
+  for (int t = 0; t < 3; ++t) run_curve(*minimising, t, [t](double b) { return -0.1 * b - 0.1 * t; }, 5);
+  const StopDigest m = minimising->digest();
+  EXPECT_FALSE(m.maximize);
+  EXPECT_TRUE(rule->continues_by(m, 9, {{1, 0.0}, {2, -0.31}}));   // median -0.3 at budget 2
+  EXPECT_FALSE(rule->continues_by(m, 9, {{1, 0.0}, {2, -0.29}}));
+}
+
+TEST(Stoppers, LearningCurveDigestHoldsTheTopValuesAndWhoseTheyAre) {
+  StopperOptions o = options("lce", 3, 100);
+  o.top_k = 2;
+  auto s = make_stopper(o, true);
+  auto law = [](double c, double a, double alpha) { return [=](double b) { return c - a * std::pow(b, -alpha); }; };
+  run_curve(*s, 0, law(0.9, 0.5, 0.7), 100);
+  run_curve(*s, 1, law(0.85, 0.5, 0.7), 100);
+  run_curve(*s, 2, law(0.95, 0.5, 0.7), 100);
+  const StopDigest d = s->digest();
+  ASSERT_EQ(d.values.size(), 3u);  // top_k + 1
+  EXPECT_EQ(d.trials, (std::vector<std::int64_t>{2, 0, 1}));
+  auto rule = make_stopper(o, true);
+  std::vector<Progress> heading_low, heading_high;
+  for (int b = 1; b <= 4; ++b) {
+    heading_low.push_back({double(b), law(0.5, 0.5, 0.7)(b)});
+    heading_high.push_back({double(b), law(1.0, 0.5, 0.7)(b)});
+  }
+  EXPECT_FALSE(rule->continues_by(d, 7, heading_low));  // below the second best: ask rank 0
+  EXPECT_TRUE(rule->continues_by(d, 7, heading_high));
+  // Trial 2 itself: its own best is left out, so the one to beat is trial 1's (the third).
+  EXPECT_TRUE(rule->continues_by(d, 2, heading_high));
+  // Too few others in the digest: ask.
+  StopDigest two = d;
+  two.values.resize(2), two.trials.resize(2);
+  EXPECT_FALSE(rule->continues_by(two, 2, heading_high));
+}
+
+// For every report that the digest of the state just before it says continues, the stopper says
+// continue too; and most reports that must be decided are told by the digest, without asking.
+TEST(Stoppers, DigestNeverContinuesATrialTheCurrentStateWouldStop) {
+  for (const std::string kind : {"median", "lce"})
+    for (const bool maximize : {true, false}) {
+      StopperOptions o = options(kind, 4, 27);
+      auto stopper = make_stopper(o, maximize);
+      auto rule = make_stopper(o, maximize);
+      std::mt19937 rng(5);
+      std::uniform_real_distribution<double> u(0, 1);
+      // Eight trials at a time, one report each in turn, as ranks of a search would send them.
+      struct Running {
+        std::int64_t id;
+        double level, rate;
+        std::vector<Progress> curve;
+      };
+      std::vector<Running> running;
+      std::int64_t next_id = 0;
+      long decided = 0, told_by_digest = 0, stops = 0;
+      while (next_id < 300) {
+        while (running.size() < 8) running.push_back({next_id++, u(rng), 0.05 + 0.3 * u(rng), {}});
+        Running& t = running[std::size_t(u(rng) * double(running.size())) % running.size()];
+        const double budget = double(t.curve.size() + 1);
+        const double value = t.level * (1 - std::exp(-t.rate * budget)) + 0.01 * u(rng);
+        t.curve.push_back({budget, maximize ? value : -value});
+        const StopDigest digest = stopper->digest();
+        const bool can_stop = stopper->may_stop(t.id, budget - 1, budget, t.curve.size());
+        const bool continues = rule->continues_by(digest, t.id, t.curve);
+        const bool stop = stopper->report(t.id, budget, t.curve.back().value);
+        if (continues) ASSERT_FALSE(stop) << kind << " trial " << t.id << " at budget " << budget;
+        decided += can_stop, told_by_digest += can_stop && continues, stops += stop;
+        if (stop || budget >= 27) running.erase(running.begin() + (&t - running.data()));
+      }
+      EXPECT_GT(stops, 50) << kind;
+      EXPECT_GT(told_by_digest, decided / 2) << kind << ": " << told_by_digest << " of " << decided;
+    }
+}

@@ -48,6 +48,20 @@ struct Progress {
   double value = 0;
 };
 
+// What a rank running one trial needs to know of the other trials' curves to tell by itself that a
+// report will not stop its trial, so it need not wait for the deciding rank (centralized search).
+// Made by the deciding rank's Stopper::digest(); empty when the stopper has none (asha, hyperband)
+// or could not tell. A digest older than the stopper's state can only delay a stop: a rank acts
+// on it alone when it says "continues", and asks otherwise.
+struct StopDigest {
+  bool maximize = true;
+  std::vector<double> budgets;        // median: budgets at least min_trials trials had reached
+  std::vector<double> values;         // median: the median best value by each of those budgets;
+                                      // lce: the best values of the top_k + 1 trials
+  std::vector<std::int64_t> trials;   // lce: whose values those are
+  bool empty() const { return values.empty(); }
+};
+
 class Stopper {
  public:
   Stopper(const StopperOptions& options, bool maximize);
@@ -71,6 +85,14 @@ class Stopper {
   // The checks of one report that report() and observe() make, given the trial's previous budget (0
   // for none): throws kyper::Error naming the trial (see report()).
   void check_report(std::int64_t trial_id, double previous_budget, double budget, double value) const;
+  // The digest of every curve recorded so far (values in the stopper's internal direction).
+  virtual StopDigest digest() const { return {}; }
+  // Whether, by `digest`, the last report of `curve` (one trial's reports, objectives as reported,
+  // made after the digest) cannot stop the trial: true only where report() on the stopper the
+  // digest came from would have said "continue". Needs only the options, like may_stop().
+  bool continues_by(const StopDigest& digest, std::int64_t trial_id, const std::vector<Progress>& curve) const;
+  // Reports recorded so far (report() and observe()): a digest made at the same count is current.
+  std::size_t reports_recorded() const { return reports_recorded_; }
 
   const StopperOptions& options() const { return options_; }
   const std::map<std::int64_t, std::vector<Progress>>& curves() const { return curves_; }
@@ -93,6 +115,11 @@ class Stopper {
                           std::size_t /*reports*/) const {
     return true;
   }
+  // continues_by() for a curve in the internal direction and a non-empty digest.
+  virtual bool continues_by_digest(const StopDigest& /*digest*/, std::int64_t /*trial_id*/,
+                                   const std::vector<Progress>& /*curve*/) const {
+    return false;
+  }
   // Internal value: larger is better.
   double better(double value) const { return maximize_ ? value : -value; }
 
@@ -103,6 +130,7 @@ class Stopper {
  private:
   void record(std::int64_t trial_id, double budget, double value);
   std::set<std::int64_t> stopped_;  // trials report() told to stop
+  std::size_t reports_recorded_ = 0;
 };
 
 class SuccessiveHalvingStopper : public Stopper {
@@ -131,12 +159,18 @@ class MedianStopper : public Stopper {
  public:
   using Stopper::Stopper;
   std::string name() const override { return "median"; }
+  // The median of the best values by each budget that min_trials trials have reached (at most
+  // kMaxDigestBudgets distinct budgets; past that, empty: every decision is asked for).
+  StopDigest digest() const override;
+  static constexpr std::size_t kMaxDigestBudgets = 4096;
 
  protected:
   bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
   bool may_decide(std::int64_t, double, double budget, std::size_t) const override {
     return budget >= options_.min_budget;
   }
+  bool continues_by_digest(const StopDigest& digest, std::int64_t trial_id,
+                           const std::vector<Progress>& curve) const override;
 };
 
 class LearningCurveStopper : public Stopper {
@@ -150,12 +184,20 @@ class LearningCurveStopper : public Stopper {
   };
   // Fits the power law to a curve (internal direction); needs >= 2 points.
   Forecast forecast(const std::vector<Progress>& curve) const;
+  // The best values of the top_k + 1 trials (whichever trial asks, top_k others remain).
+  StopDigest digest() const override;
 
  protected:
   bool should_stop(std::int64_t trial_id, const std::vector<Progress>& curve) const override;
+  bool continues_by_digest(const StopDigest& digest, std::int64_t trial_id,
+                           const std::vector<Progress>& curve) const override;
   bool may_decide(std::int64_t, double, double budget, std::size_t reports) const override {
     return long(reports) >= options_.min_points && budget >= options_.min_budget;
   }
+
+ private:
+  // Whether the curve's forecast beats `target` with a probability below min_probability.
+  bool stops_against(const std::vector<Progress>& curve, double target) const;
 };
 
 // The stopper `options.kind` names; nullptr for "none". Throws kyper::Error for an unknown kind or

@@ -65,7 +65,10 @@ void write_checkpoint(const search::Search& s, const std::string& path, std::int
 }
 
 Checkpointer::Checkpointer(std::string path, std::int64_t reserve, double interval_seconds)
-    : path_(std::move(path)), reserve_(std::max<std::int64_t>(reserve, 0)), interval_(interval_seconds) {}
+    : path_(std::move(path)),
+      base_reserve_(std::max<std::int64_t>(reserve, 0)),
+      reserve_(base_reserve_),
+      interval_(interval_seconds) {}
 
 void Checkpointer::before_handing_out(const search::Search& s) {
   if (!written_ || s.next_id() > reserved_until_) write(s);
@@ -76,10 +79,19 @@ void Checkpointer::after_results(const search::Search& s) {
 }
 
 void Checkpointer::write(const search::Search& s) {
+  const auto now = std::chrono::steady_clock::now();
+  const std::int64_t stride = std::max<std::int64_t>(1, s.options().id_stride);
+  if (written_) {
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    const double handed_out = double(s.next_id() - next_id_at_write_) / double(stride);
+    if (seconds > 0)
+      reserve_ = std::clamp(std::int64_t(handed_out * kReserveSeconds / seconds), base_reserve_, 64 * base_reserve_);
+  }
+  next_id_at_write_ = s.next_id();
   write_checkpoint(s, path_, reserve_);
   written_ = true;
-  reserved_until_ = s.next_id() + reserve_ * s.options().id_stride;
-  last_ = std::chrono::steady_clock::now();
+  reserved_until_ = s.next_id() + reserve_ * stride;
+  last_ = now;
   ++writes_;
 }
 

@@ -43,8 +43,11 @@ void write_checkpoint(const search::Search& s, const std::string& path, std::int
 // When a search's checkpoint is written. The whole state after every trial costs O(trials) each
 // time, and was most of a master's work when trials take milliseconds. Each write reserves the
 // next `reserve` trial ids (Search::save), so trials are handed out without a write until those
-// are used up; besides, a write happens when `interval_seconds` have passed since the last one,
-// and at the end. Nothing is lost in between: the results table is the record, and a resume
+// are used up; more when trials are handed out faster: as many as went out in the last
+// kReserveSeconds (up to 64 x `reserve`), so short trials do not make a write every few
+// milliseconds (measured: 29 writes of 7 ms each in 3.4 s with 2,100 trials of 10 ms on 7 ranks,
+// each stalling every rank that waited on rank 0). Besides, a write happens when
+// `interval_seconds` have passed since the last one, and at the end. Nothing is lost in between: the results table is the record, and a resume
 // tells the search every row its checkpoint lacks.
 class Checkpointer {
  public:
@@ -57,8 +60,10 @@ class Checkpointer {
   long writes() const { return writes_; }
 
  private:
+  static constexpr double kReserveSeconds = 2.0;
   std::string path_;
-  std::int64_t reserve_;
+  std::int64_t base_reserve_, reserve_;
+  std::int64_t next_id_at_write_ = 0;
   double interval_;
   bool written_ = false;
   std::int64_t reserved_until_ = 0;  // the next id the last checkpoint holds (with its reserve)

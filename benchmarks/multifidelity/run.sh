@@ -3,13 +3,15 @@
 #  1. stoppers none, asha, median, lce on the synthetic learning curve and the diabetes MLP search
 #     (random search, 100 trials, 27 epochs a trial, 5 seeds): best objective against epochs spent;
 #     target: each stopper reaches the no-stopper run's final best within 1/3 of its epochs;
-#  2. utilisation of 8 oversubscribed MPI ranks, centralized, asha, on the synthetic curve sleeping
-#     5 ms an epoch, with the output folder under $TMPDIR (default /tmp) and, where it exists, under
-#     /dev/shm (no disk: separates the cost of syncing results.csv); target >= 95%.
+#  2. utilisation of 8 oversubscribed MPI ranks, centralized, each stopper (asha, median, lce,
+#     hyperband), on the synthetic curve sleeping 5 ms an epoch, with the output folder under
+#     $TMPDIR (default /tmp) and, where it exists, under /dev/shm for asha (no disk: separates the
+#     cost of syncing results.csv); target >= 95%.
 #   benchmarks/multifidelity/run.sh [bench_multifidelity stoppers options, e.g. --seeds 5 --diabetes-trials 40]
 # BUILD_DIR: the build folder (default <repository>/build; the binary is
 # $BUILD_DIR/benchmarks/multifidelity/bench_multifidelity). RANKS (8), SLEEP_MS (5),
-# TRIALS_PER_WORKER (100): the utilisation run; SKIP_UTILISATION=1 leaves it out.
+# TRIALS_PER_WORKER (100), UTILISATION_STOPPERS ("asha median lce hyperband"): the utilisation
+# runs; SKIP_UTILISATION=1 leaves them out.
 # About 3 minutes on 2 cores.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -21,11 +23,12 @@ export OMP_NUM_THREADS=1 OMP_PROC_BIND=false
 if [ "${SKIP_UTILISATION:-0}" != 1 ]; then
   echo
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-  header=1
-  for tmp in "${TMPDIR:-/tmp}" /dev/shm; do
-    [ -d "$tmp" ] && [ -w "$tmp" ] || continue
+  runs=()
+  for stopper in ${UTILISATION_STOPPERS:-asha median lce hyperband}; do runs+=("${TMPDIR:-/tmp} $stopper"); done
+  [ -d /dev/shm ] && [ -w /dev/shm ] && runs+=("/dev/shm asha")
+  for run in "${runs[@]}"; do
+    read -r tmp stopper <<<"$run"
     TMPDIR="$tmp" mpiexec -x TMPDIR --oversubscribe --bind-to none -n "${RANKS:-8}" "$bench" utilisation \
-      --sleep-ms "${SLEEP_MS:-5}" --trials-per-worker "${TRIALS_PER_WORKER:-100}" --stopper asha --header "$header" 2>/dev/null
-    header=0
+      --sleep-ms "${SLEEP_MS:-5}" --trials-per-worker "${TRIALS_PER_WORKER:-100}" --stopper "$stopper" 2>/dev/null
   done
 fi

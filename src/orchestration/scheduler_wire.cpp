@@ -61,4 +61,22 @@ search::Result read_outcome(Reader& r, double* busy) {
   return result;
 }
 
+void write_digest(Writer& w, const search::StopDigest& d) {
+  w.pod<std::uint8_t>(d.maximize);
+  w.pods(d.budgets);
+  w.pods(d.values);
+  w.pods(d.trials);
+}
+
+search::StopDigest read_digest(Reader& r) {
+  search::StopDigest d;
+  d.maximize = r.pod<std::uint8_t>() != 0;
+  d.budgets = r.pods<double>();
+  d.values = r.pods<double>();
+  d.trials = r.pods<std::int64_t>();
+  KYPER_REQUIRE(d.budgets.empty() || d.budgets.size() == d.values.size(),
+                "scheduler: stopper digest with " << d.budgets.size() << " budgets and " << d.values.size() << " values");
+  return d;
+}
+
 }  // namespace kyper::scheduler_detail

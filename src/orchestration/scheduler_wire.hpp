@@ -12,6 +12,7 @@
 #include <kyper/search/configuration.hpp>
 #include <kyper/search/search.hpp>
 #include <kyper/search/space.hpp>
+#include <kyper/search/stopper.hpp>
 #include <kyper/trial.hpp>
 
 namespace kyper::scheduler_detail {
@@ -26,6 +27,12 @@ class Writer {
   void text(const std::string& s) {
     pod<std::uint64_t>(s.size());
     bytes_.insert(bytes_.end(), s.begin(), s.end());
+  }
+  template <class T>
+  void pods(const std::vector<T>& v) {
+    pod<std::uint64_t>(v.size());
+    const char* p = reinterpret_cast<const char*>(v.data());
+    bytes_.insert(bytes_.end(), p, p + v.size() * sizeof(T));
   }
   std::vector<char>& bytes() { return bytes_; }
 
@@ -51,6 +58,16 @@ class Reader {
     at_ += n;
     return s;
   }
+  // A length-prefixed array of T.
+  template <class T>
+  std::vector<T> pods() {
+    const auto n = pod<std::uint64_t>();
+    KYPER_REQUIRE(n <= (bytes_.size() - at_) / sizeof(T), "scheduler: truncated message");
+    std::vector<T> v(n);
+    if (n > 0) std::memcpy(v.data(), bytes_.data() + at_, n * sizeof(T));
+    at_ += n * sizeof(T);
+    return v;
+  }
 
  private:
   const std::vector<char>& bytes_;
@@ -62,5 +79,8 @@ search::Configuration read_values(Reader& r, const search::Space& space);
 // A finished trial: id, outcome, wall-clock start and end, and the busy seconds of its rank.
 void write_outcome(Writer& w, std::int64_t id, const TrialOutcome& o, double start, double end, double busy);
 search::Result read_outcome(Reader& r, double* busy);
+// A stopper's digest (rank 0 -> a worker, with its work and with each decision).
+void write_digest(Writer& w, const search::StopDigest& d);
+search::StopDigest read_digest(Reader& r);
 
 }  // namespace kyper::scheduler_detail

@@ -1,5 +1,5 @@
-// Scheduler wire messages (MPI): a configuration (read_values) and a finished trial (read_outcome),
-// each read from the whole message.
+// Scheduler wire messages (MPI): a configuration (read_values), a finished trial (read_outcome) and a
+// stopper's digest (read_digest), each read from the whole message.
 #include "fuzz_common.hpp"
 #include "fuzz_drivers.hpp"
 
@@ -21,6 +21,12 @@ void fuzz_scheduler_wire(const std::uint8_t* data, std::size_t size) {
     scheduler_detail::Reader r(bytes);
     double busy = 0;
     (void)scheduler_detail::read_outcome(r, &busy);
+  } catch (const Error& e) {
+    note(e);
+  }
+  try {
+    scheduler_detail::Reader r(bytes);
+    (void)scheduler_detail::read_digest(r);
   } catch (const Error& e) {
     note(e);
   }

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     write(out / "results_table" / "torn.csv", table.substr(0, table.size() - 7));
   }
 
-  // Scheduler wire messages: a configuration and a finished trial.
+  // Scheduler wire messages: a configuration, a finished trial and a stopper's digest.
   {
     search::Configuration c = space.default_configuration();
     scheduler_detail::Writer values;
@@ -126,6 +126,13 @@ int main(int argc, char** argv) {
     scheduler_detail::Writer outcome;
     scheduler_detail::write_outcome(outcome, 3, o, 1700000000.5, 1700000003.25, 2.75);
     write(out / "scheduler_wire" / "outcome.bin", std::string(outcome.bytes().begin(), outcome.bytes().end()));
+    search::StopDigest d;
+    d.maximize = false;
+    d.budgets = {1, 2, 3};
+    d.values = {-0.5, -0.4, -0.35};
+    scheduler_detail::Writer digest;
+    scheduler_detail::write_digest(digest, d);
+    write(out / "scheduler_wire" / "digest.bin", std::string(digest.bytes().begin(), digest.bytes().end()));
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 //                                [--epoch-budget E]  (also: the best reached within E epochs)
 //                                [--stopper-trials N] (trials of the rows with a stopper; default:
 //                                 as many as the no-stopper row)
+//                                [--min-budget B] (the stoppers' first rung or grace budget; 1)
 //     (RULE: what CBO learns from stopped trials, CBOOptions::stopped_trials: as_reported,
 //      below_further (the default) or ignore)
 //   bench_multifidelity utilisation [--trials-per-worker 100] [--sleep-ms 5] [--stopper asha]
@@ -212,10 +213,11 @@ std::unique_ptr<search::Search> make_search(const std::string& algorithm, const 
   std::exit(2);
 }
 
-search::StopperOptions stopper_options(const std::string& kind, int epochs) {
+search::StopperOptions stopper_options(const std::string& kind, int epochs, double min_budget = 1) {
   search::StopperOptions s;  // defaults: min_budget 1, eta 3, min_trials 3, top_k 1, p 0.05, min_points 3
   s.kind = kind;
   s.max_budget = epochs;
+  s.min_budget = min_budget;
   return s;
 }
 
@@ -259,14 +261,14 @@ TrialFunction counted(const TrialFunction& inner, Run& run) {
 }
 
 Run run_one(const TrialFunction& trial, const search::Space& space, const std::string& algorithm, std::uint64_t seed,
-            const std::string& stopper, int epochs, long trials, const std::string& dir) {
+            const std::string& stopper, int epochs, long trials, const std::string& dir, double min_budget) {
   Run run;
   auto search = make_search(algorithm, space, seed);
   SchedulerOptions options;
   options.max_evaluations = trials;
   options.output_dir = dir;
   options.verbose = false;
-  options.stopper = stopper_options(stopper, epochs);
+  options.stopper = stopper_options(stopper, epochs, min_budget);
   const auto t0 = std::chrono::steady_clock::now();
   SearchSummary summary = run_search(*search, counted(trial, run), options);
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -347,6 +349,8 @@ int stoppers_mode(const Args& args) {
   // Trials of the rows with a stopper (default: as many as without). A stopper saves epochs; with
   // more trials a run can spend them on configurations the no-stopper run never tried.
   const long stopper_trials = std::stol(args.get("stopper-trials", "0"));
+  // The stoppers' min_budget (asha, hyperband: the first rung; median, lce: the grace budget).
+  const double min_budget = std::stod(args.get("min-budget", "1"));
   const std::string algorithm = args.get("algorithm", "random");
   const std::string data = find_data(args.get("data", ""));
 
@@ -375,7 +379,7 @@ int stoppers_mode(const Args& args) {
         const TrialFunction trial = problem == "synthetic" ? synthetic_trial(epochs, 0)
                                                            : make_training_trial(diabetes_problem(data, epochs, seed));
         const std::string dir = (temp / (problem + "_" + stopper + "_seed" + std::to_string(seed))).string();
-        row.runs.push_back(run_one(trial, space, algorithm, seed, stopper, epochs, row_trials, dir));
+        row.runs.push_back(run_one(trial, space, algorithm, seed, stopper, epochs, row_trials, dir, min_budget));
         const Run& r = row.runs.back();
         std::fprintf(stderr, "[%s %s seed %llu] best %.6g, %ld epochs, %ld stopped, %ld failed, %.1f s", problem.c_str(),
                      stopper.c_str(), (unsigned long long)seed, r.final_best, r.total_epochs, r.stopped, r.failed, r.seconds);
@@ -544,7 +548,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: bench_multifidelity stoppers [--problems synthetic,diabetes] [--stoppers none,asha,median,lce] "
                  "[--seeds 5] [--synthetic-trials 100] [--diabetes-trials 100] [--epochs 27] [--algorithm random|cbo] "
-                 "[--data diabetes.csv]\n"
+                 "[--data diabetes.csv] [--epoch-budget E] [--stopper-trials N] [--min-budget B]\n"
                  "       bench_multifidelity utilisation [--trials-per-worker 100] [--sleep-ms 5] [--stopper asha] "
                  "[--algorithm random|cbo] [--epochs 27] [--header 1]   (under mpiexec; output under $TMPDIR)\n");
     return 2;

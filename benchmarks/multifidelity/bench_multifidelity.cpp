@@ -19,6 +19,8 @@
 //      below_further (the default) or ignore)
 //   bench_multifidelity utilisation [--trials-per-worker 100] [--sleep-ms 5] [--stopper asha]
 //                                   [--algorithm random|cbo] [--epochs 27] [--header 1]
+//                                   [--decentralized 0] (1: every rank runs trials; the same
+//                                   number of trials in all)
 //                                   (under mpiexec; the output folder goes under $TMPDIR)
 //
 // Trials run one after another in this process (stoppers mode), so "epochs spent" is exact: the
@@ -194,9 +196,12 @@ struct Run {
   double seconds = 0;
 };
 
-std::unique_ptr<search::Search> make_search(const std::string& algorithm, const search::Space& space, std::uint64_t seed) {
+// Decentralized: rank `rank` of `ranks` gets its own seed and every ranks-th trial id.
+std::unique_ptr<search::Search> make_search(const std::string& algorithm, const search::Space& space, std::uint64_t seed,
+                                            int rank = 0, int ranks = 1) {
   search::SearchOptions so;
-  so.seed = seed;
+  so.seed = seed + std::uint64_t(rank) * 7919;
+  so.id_offset = rank, so.id_stride = ranks;
   if (algorithm.rfind("cbo", 0) == 0) {  // cbo, or cbo:RULE with RULE CBOOptions::stopped_trials
     search::CBOOptions cbo;
     if (algorithm.size() > 4 && algorithm[3] == ':') cbo.stopped_trials = algorithm.substr(4);
@@ -496,6 +501,7 @@ int utilisation_mode(const Args& args) {
   const int epochs = std::stoi(args.get("epochs", "27"));
   const int workers = size == 1 ? 1 : size - 1;
   const bool header = args.get("header", "1") != "0";
+  const bool decentralized = args.get("decentralized", "0") != "0";
 
   std::string dir;
   if (rank == 0) {
@@ -507,8 +513,10 @@ int utilisation_mode(const Args& args) {
   dir.resize(size_t(length));
   MPI_Bcast(dir.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD);
 
-  auto search = make_search(algorithm, synthetic_space(), 1);
+  auto search = decentralized ? make_search(algorithm, synthetic_space(), 1, rank, size)
+                              : make_search(algorithm, synthetic_space(), 1);
   SchedulerOptions options;
+  options.decentralized = decentralized;
   options.max_evaluations = long(workers) * per_worker;
   options.output_dir = dir;
   options.verbose = false;
@@ -520,9 +528,10 @@ int utilisation_mode(const Args& args) {
   if (rank == 0) {
     fs::remove_all(dir);
     if (header) {
-      std::printf("Utilisation (%s search, stopper %s, centralized, %d ranks: %d trial ranks; synthetic curve sleeping "
+      std::printf("Utilisation (%s search, stopper %s, %s, %d ranks: %d trial ranks; synthetic curve sleeping "
                   "%.0f ms an epoch, max %d epochs; utilisation: busy / wall time of the trial ranks)\n",
-                  algorithm.c_str(), stopper.c_str(), size, workers, sleep_s * 1000, epochs);
+                  algorithm.c_str(), stopper.c_str(), decentralized ? "decentralized" : "centralized", size,
+                  decentralized ? size : workers, sleep_s * 1000, epochs);
       std::printf("| output folder in | ranks | trials | epochs | trials stopped | mean trial work s | wall s | utilisation "
                   "| target (>= 95%%) |\n");
       std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");

@@ -7,7 +7,7 @@
 #  2. utilisation of 8 oversubscribed MPI ranks, centralized, each stopper (asha, median, lce,
 #     hyperband), on the synthetic curve sleeping 5 ms an epoch, with the output folder under
 #     $TMPDIR (default /tmp) and, where it exists, under /dev/shm for asha (no disk: separates the
-#     cost of syncing results.csv); target >= 95%.
+#     cost of syncing results.csv); then decentralized (every rank runs trials); target >= 95%.
 #   benchmarks/multifidelity/run.sh [bench_multifidelity stoppers options, e.g. --seeds 5 --diabetes-trials 40]
 # BUILD_DIR: the build folder (default <repository>/build; the binary is
 # $BUILD_DIR/benchmarks/multifidelity/bench_multifidelity). RANKS (8), SLEEP_MS (5),
@@ -26,11 +26,13 @@ if [ "${SKIP_UTILISATION:-0}" != 1 ]; then
   echo
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   runs=()
-  for stopper in ${UTILISATION_STOPPERS:-asha median lce hyperband}; do runs+=("${TMPDIR:-/tmp} $stopper"); done
-  [ -d /dev/shm ] && [ -w /dev/shm ] && runs+=("/dev/shm asha")
+  for stopper in ${UTILISATION_STOPPERS:-asha median lce hyperband}; do runs+=("${TMPDIR:-/tmp} $stopper 0"); done
+  [ -d /dev/shm ] && [ -w /dev/shm ] && runs+=("/dev/shm asha 0")
+  for stopper in ${UTILISATION_STOPPERS:-asha median lce hyperband}; do runs+=("${TMPDIR:-/tmp} $stopper 1"); done
   for run in "${runs[@]}"; do
-    read -r tmp stopper <<<"$run"
+    read -r tmp stopper decentralized <<<"$run"
     TMPDIR="$tmp" mpiexec -x TMPDIR --oversubscribe --bind-to none -n "${RANKS:-8}" "$bench" utilisation \
-      --sleep-ms "${SLEEP_MS:-5}" --trials-per-worker "${TRIALS_PER_WORKER:-100}" --stopper "$stopper" 2>/dev/null
+      --sleep-ms "${SLEEP_MS:-5}" --trials-per-worker "${TRIALS_PER_WORKER:-100}" --stopper "$stopper" \
+      --decentralized "$decentralized" 2>/dev/null
   done
 fi

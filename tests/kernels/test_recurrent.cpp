@@ -150,7 +150,7 @@ class CellGradient : public ::testing::TestWithParam<CellShape> {};
 TEST_P(CellGradient, EveryValueMatchesFiniteDifference) {
   CellCase c;
   c.cell = GetParam().cell, c.steps = GetParam().steps, c.return_sequences = GetParam().return_sequences;
-  ASSERT_FALSE(dense_prefers_gemm(c.rows, c.units, c.gw()));
+  ASSERT_FALSE(product_prefers_gemm(c.rows, c.units, c.gw()));
   EXPECT_LT(max_cell_error(c), 1e-5);
 }
 
@@ -167,7 +167,7 @@ TEST_P(CellGradient, BlasPathMatchesFiniteDifference) {
   CellCase c;
   c.cell = GetParam().cell, c.steps = GetParam().steps, c.return_sequences = GetParam().return_sequences;
   c.rows = 64, c.in = 4, c.units = c.cell == Cell::Lstm ? 128 : 150, c.max_checked = 60;
-  ASSERT_TRUE(dense_prefers_gemm(c.rows, c.units, c.gw()));
+  ASSERT_TRUE(product_prefers_gemm(c.rows, c.units, c.gw()));
   EXPECT_LT(max_cell_error(c), 1e-5);
 }
 

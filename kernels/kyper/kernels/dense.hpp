@@ -9,12 +9,24 @@
 
 namespace kyper::kernels {
 
-// Multiply-adds per call above which KokkosBlas::gemm beats the tiled kernel (measured with
-// benchmarks/training; a layer of 256x256 at batch 256 is about 1.7e7).
+// Multiply-adds per call below which the tiled kernel beats KokkosBlas::gemm at any shape (measured
+// with benchmarks/training; a layer of 256x256 at batch 256 is about 1.7e7). The recurrent cells'
+// tiled kernels switch to gemm here.
 constexpr double kDenseGemmThreshold = 4.0e6;
 
-inline bool dense_prefers_gemm(long batch, long in, long out) {
+inline bool product_prefers_gemm(long batch, long in, long out) {
   return double(batch) * double(in) * double(out) >= kDenseGemmThreshold;
+}
+
+// Weights (in x out elements) up to which a dense layer stays on the tiled kernel at any batch:
+// 512 KB of floats, half a core's L2, so the k x 32 panels of W each block of rows reads stay in
+// cache. With AVX-512 host tiles the 256x256 layers of net B trained within 5% of OpenBLAS's
+// AVX-512 SGEMM at 1 thread and 1.2x faster at 2 (no BLAS thread pool competing with OpenMP's);
+// C's 1024x1024 layer ran 1.5x slower tiled than with BLAS's packed panels.
+constexpr double kDenseTileMaxWeights = 131072.0;
+
+inline bool dense_prefers_gemm(long batch, long in, long out) {
+  return product_prefers_gemm(batch, in, out) && double(in) * double(out) > kDenseTileMaxWeights;
 }
 
 // KokkosBlas::gemm on the caller's execution space instance (its stream on a GPU). Kokkos-Kernels

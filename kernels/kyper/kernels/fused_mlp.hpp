@@ -173,7 +173,7 @@ struct FusedMlpStep {
     DenseForwardEpilogue<Act, Scalar> epilogue{layer.bias_offset >= 0 ? p + layer.bias_offset : nullptr,
                                                layer.pre_offset >= 0 ? scratch + layer.pre_offset : nullptr,
                                                scratch + layer.value_offset, layer.out};
-    team_tile_gemm(team, rows, layer.out, layer.in, in, StridedOperand{layer.in, 1}, p + layer.weight_offset,
+    team_tile_gemm<ExecSpace>(team, rows, layer.out, layer.in, in, StridedOperand{layer.in, 1}, p + layer.weight_offset,
                    layer.out, epilogue);
   }
 
@@ -252,7 +252,7 @@ struct FusedMlpStep {
     }
     team.team_barrier();
     if (d_x)
-      team_tile_gemm(team, rows, layer.in, layer.out, d_z, StridedOperand{layer.out, 1}, transposed, layer.in,
+      team_tile_gemm<ExecSpace>(team, rows, layer.in, layer.out, d_z, StridedOperand{layer.out, 1}, transposed, layer.in,
                      StoreEpilogue<Scalar>{d_x, layer.in});
     switch (h.kind) {  // the rule is compiled into the update loops
       case OptimizerKind::SGD: update_layer<OptimizerKind::SGD>(team, layer, block, h, x_l, d_z); break;
@@ -273,7 +273,7 @@ struct FusedMlpStep {
     FusedUpdateEpilogue<Kind, Scalar> update{p + layer.weight_offset, g ? g + layer.weight_offset : nullptr,
                                              state1 + block + layer.weight_offset,
                                              state2 + block + layer.weight_offset, layer.out, h};
-    team_tile_gemm(team, layer.in, layer.out, rows, x_l, StridedOperand{1, layer.in}, d_z, layer.out, update);
+    team_tile_gemm<ExecSpace>(team, layer.in, layer.out, rows, x_l, StridedOperand{1, layer.in}, d_z, layer.out, update);
     if (layer.bias_offset < 0) return;
     FusedUpdateEpilogue<Kind, Scalar> bias_update{p + layer.bias_offset, g ? g + layer.bias_offset : nullptr,
                                                   state1 + block + layer.bias_offset,

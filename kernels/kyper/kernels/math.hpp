@@ -11,12 +11,13 @@ namespace kmath = ::Kokkos;
 namespace kmath = ::Kokkos::Experimental;
 #endif
 
-// Work-tile widths of the register-blocked kernels: TileRows x TileCols accumulators per work item.
-// Every buffer a tile kernel reads carries TileCols spare elements past its end so the last tile
-// may read (never write) beyond the logical edge without a bounds check in its inner loop.
+// Work-tile widths of the register-blocked kernels: TileRows x TileCols accumulators per work item
+// (the matrix product's host tiles are wider: tile_gemm.hpp). Every buffer a tile kernel reads
+// carries TileSpare spare elements past its end, the widest tile's columns, so the last tile may
+// read (never write) beyond the logical edge without a bounds check in its inner loop.
 constexpr int TileRows = 4;
 constexpr int TileCols = 16;
-constexpr int TileSpare = TileCols;
+constexpr int TileSpare = 2 * TileCols;
 }  // namespace kyper::kernels
 
 // Marks a loop over the TileCols lanes of a tile for SIMD on host compilers. Without it GCC fully

@@ -428,7 +428,7 @@ void recurrent_forward(const ExecSpace& space, const RecurrentWorkspace<Scalar>&
   using detail::matrix;
   const long sr = long(w.steps) * w.rows, gw = w.gate_width(), state = long(w.rows) * w.units;
   sequence_to_time_major(space, x, w.x, w.rows, w.steps, w.in);
-  const bool blas = dense_prefers_gemm(w.rows, w.units, gw);
+  const bool blas = product_prefers_gemm(w.rows, w.units, gw);
   const bool fused_input = w.cell == Cell::Lstm && !blas;  // the GRU's n gate needs x W apart from h U
   if (!fused_input)
     dense_forward(space, cmatrix<ExecSpace>(w.x, sr, w.in), cmatrix<ExecSpace>(p.input_weights, w.in, gw),
@@ -488,7 +488,7 @@ void recurrent_backward(const ExecSpace& space, const RecurrentWorkspace<Scalar>
   const bool lstm = w.cell == Cell::Lstm;
   Scalar* carry = lstm ? w.dc : w.dh_direct;
   Kokkos::deep_copy(space, VectorView<Scalar, ExecSpace>(carry, state), Scalar(0));
-  const bool blas = dense_prefers_gemm(w.rows, gw, w.units);
+  const bool blas = product_prefers_gemm(w.rows, gw, w.units);
   if (!blas) transpose(space, cmatrix<ExecSpace>(p.recurrent_weights, w.units, gw), matrix<ExecSpace>(w.transposed, gw, w.units));
   const int unit_tiles = (w.units + TileCols - 1) / TileCols;
   const long items = long((w.rows + TileRows - 1) / TileRows) * unit_tiles;

@@ -20,11 +20,11 @@ constexpr bool kWideHostTiles = true;
 constexpr bool kWideHostTiles = false;
 #endif
 template <class ExecSpace>
-constexpr int gemm_tile_rows() {
+KOKKOS_INLINE_FUNCTION constexpr int gemm_tile_rows() {
   return runs_on_host<ExecSpace>() && kWideHostTiles ? 8 : TileRows;
 }
 template <class ExecSpace, class Scalar>
-constexpr int gemm_tile_cols() {
+KOKKOS_INLINE_FUNCTION constexpr int gemm_tile_cols() {
   return runs_on_host<ExecSpace>() && kWideHostTiles && sizeof(Scalar) <= 4 ? 2 * TileCols : TileCols;
 }
 static_assert(2 * TileCols <= TileSpare, "buffers must carry a host tile's columns of spare elements");

@@ -23,7 +23,7 @@ using DeviceScalar = Kokkos::View<Scalar, DeviceOf<ExecSpace>>;
 // Whether ExecSpace runs on a host (its memory is host-accessible): host loops give a work item a
 // row or a chunk with a SIMD loop, GPU kernels an element per thread (coalesced).
 template <class ExecSpace>
-constexpr bool runs_on_host() {
+KOKKOS_INLINE_FUNCTION constexpr bool runs_on_host() {
   return Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible;
 }
 

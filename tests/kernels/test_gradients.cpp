@@ -106,38 +106,39 @@ TEST(LayerGradient, DenseWithoutBias) {
   EXPECT_LT(max_gradient_error(c), 1e-5);
 }
 
-// Big enough for the KokkosBlas::gemm path (and its tile-kernel edges: widths not multiples of 16).
-TEST(LayerGradient, LargeDenseUsesGemmPathCorrectly) {
+namespace {
+// One wide dense layer under a 3-output head at 70 rows, 60 parameters checked: a shape for
+// choosing between the tiled kernel and KokkosBlas::gemm.
+GradientCase wide_dense_case(int inputs, int units) {
   GradientCase c;
   c.rows = 70;
-  auto x = c.graph.input("x", 400);
-  auto a = c.graph.dense("a", x, 350, Activation::Tanh);
-  ASSERT_TRUE(dense_prefers_gemm(70, 400, 350));
+  auto x = c.graph.input("x", inputs);
+  auto a = c.graph.dense("a", x, units, Activation::Tanh);
   c.graph.output("out", c.graph.dense("head", a, 3));
   c.targets = 3;
   c.max_checked = 60;
-  EXPECT_LT(max_gradient_error(c), 1e-5);
+  return c;
+}
+}  // namespace
+
+// Big enough for the KokkosBlas::gemm path (and its tile-kernel edges: widths not multiples of 16).
+TEST(LayerGradient, LargeDenseUsesGemmPathCorrectly) {
+  ASSERT_TRUE(dense_prefers_gemm(70, 400, 350));
+  EXPECT_LT(max_gradient_error(wide_dense_case(400, 350)), 1e-5);
 }
 
 // Many multiply-adds but weights that fit a core's cache: the tiled kernel, with partial tiles.
 TEST(LayerGradient, MediumDenseStaysOnTiledPath) {
-  GradientCase c;
-  c.rows = 70;
-  auto x = c.graph.input("x", 300);
-  auto a = c.graph.dense("a", x, 250, Activation::Tanh);
   ASSERT_TRUE(product_prefers_gemm(70, 300, 250));
   ASSERT_FALSE(dense_prefers_gemm(70, 300, 250));
-  c.graph.output("out", c.graph.dense("head", a, 3));
-  c.targets = 3;
-  c.max_checked = 60;
-  EXPECT_LT(max_gradient_error(c), 1e-5);
+  EXPECT_LT(max_gradient_error(wide_dense_case(300, 250)), 1e-5);
 }
 
-// More rows than one block of row tiles (GemmRowBlock x the tile's rows on any backend), with a
-// partial last block: every tile of the blocked order is visited once.
+// More rows than one block of row tiles (GemmRowBlock tiles of this backend's rows), with a partial
+// last block: every tile of the blocked order is visited once.
 TEST(LayerGradient, TiledProductAcrossRowBlocks) {
   GradientCase c;
-  c.rows = 2 * GemmRowBlock * 8 + 13;
+  c.rows = 2 * GemmRowBlock * gemm_tile_rows<kyper::testing::Exec>() + 13;
   auto x = c.graph.input("x", 6);
   auto a = c.graph.dense("a", x, 37, Activation::Tanh);
   c.graph.output("out", c.graph.dense("head", a, 2));

@@ -87,16 +87,22 @@ struct TileGemmFunctor {
   }
 };
 
+// The product's functor with ExecSpace's tile shape; it covers tiles.row_tiles * tiles.col_tiles tiles.
+template <class ExecSpace, class Scalar, class Epilogue>
+KOKKOS_INLINE_FUNCTION auto tile_gemm_functor(int m, int n, int k, const Scalar* a, StridedOperand a_strides,
+                                              const Scalar* b, long b_k_stride, const Epilogue& epilogue) {
+  constexpr int rows = gemm_tile_rows<ExecSpace>(), cols = gemm_tile_cols<ExecSpace, Scalar>();
+  return TileGemmFunctor<Scalar, Epilogue, rows, cols>{a, a_strides, b, b_k_stride, m, n, k,
+                                                       (m + rows - 1) / rows, (n + cols - 1) / cols, epilogue};
+}
+
 // Launches the tiled product on `space`. B must have TileSpare readable elements past its end.
 template <class ExecSpace, class Scalar, class Epilogue>
 void tile_gemm(const ExecSpace& space, const char* label, int m, int n, int k, const Scalar* a,
                StridedOperand a_strides, const Scalar* b, long b_k_stride, const Epilogue& epilogue) {
   if (m <= 0 || n <= 0) return;
-  constexpr int rows = gemm_tile_rows<ExecSpace>(), cols = gemm_tile_cols<ExecSpace, Scalar>();
-  const int row_tiles = (m + rows - 1) / rows;
-  const int col_tiles = (n + cols - 1) / cols;
-  TileGemmFunctor<Scalar, Epilogue, rows, cols> functor{a, a_strides, b, b_k_stride, m, n, k, row_tiles, col_tiles, epilogue};
-  Kokkos::parallel_for(label, RangeOf<ExecSpace>(space, 0, long(row_tiles) * col_tiles), functor);
+  const auto tiles = tile_gemm_functor<ExecSpace>(m, n, k, a, a_strides, b, b_k_stride, epilogue);
+  Kokkos::parallel_for(label, RangeOf<ExecSpace>(space, 0, long(tiles.row_tiles) * tiles.col_tiles), tiles);
 }
 
 // The same product inside a team of ExecSpace (the fused training step): the team's threads share
@@ -106,12 +112,9 @@ KOKKOS_INLINE_FUNCTION void team_tile_gemm(const Member& team, int m, int n, int
                                            StridedOperand a_strides, const Scalar* b, long b_k_stride,
                                            const Epilogue& epilogue) {
   if (m <= 0 || n <= 0) return;
-  constexpr int rows = gemm_tile_rows<ExecSpace>(), cols = gemm_tile_cols<ExecSpace, Scalar>();
-  const int row_tiles = (m + rows - 1) / rows;
-  const int col_tiles = (n + cols - 1) / cols;
-  const TileGemmFunctor<Scalar, Epilogue, rows, cols> tiles{a, a_strides, b,         b_k_stride, m,
-                                                      n, k,         row_tiles, col_tiles,  epilogue};
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, row_tiles * col_tiles), [&](const int tile) { tiles(tile); });
+  const auto tiles = tile_gemm_functor<ExecSpace>(m, n, k, a, a_strides, b, b_k_stride, epilogue);
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, tiles.row_tiles * tiles.col_tiles),
+                       [&](const int tile) { tiles(tile); });
 }
 
 // acc[c] = sum over rows of m(r, col0 + c), c < TileCols: a bias gradient's tile of columns. The

@@ -30,7 +30,7 @@ json.dump({
   "dataset": {"path": series, "validation_fraction": 0.2},
   "sequence": {"window": 6, "horizon": 3, "inputs": ["a", "b"], "targets": ["a", "b"]},
   "task": "regression",
-  "training": {"epochs": 8, "batch_size": 32, "patience": 0, "learning_rate": 0.01},
+  "training": {"epochs": 24, "batch_size": 32, "patience": 0, "learning_rate": 0.01},
   "architecture": {"preset": "stacked_rnn", "blocks": 2, "cells": ["lstm", "gru"], "units": [4, 8], "anchors": 2},
   "search": {"algorithm": "agebo", "seed": 5, "mode": mode},
   "budget": {"evaluations": int(evaluations)},

@@ -23,6 +23,9 @@ AgEBO::AgEBO(Space space, std::vector<std::string> evolved, SearchOptions option
   KYPER_REQUIRE(evolution_.sample_size >= 1 && evolution_.sample_size <= evolution_.population_size,
                 "AgEBO: sample_size must be in [1, population_size], got " << evolution_.sample_size);
   KYPER_REQUIRE(!evolved.empty(), "AgEBO needs at least one evolved parameter");
+  // AgEBO tells its BO the running trials as the worst result (below); the points of one ask
+  // follow the same constant liar unless the caller chose another strategy.
+  if (parse_liar(bo_.liar) == Liar::Auto) bo_.liar = "cl_worst";
   const std::set<std::string> evolved_names(evolved.begin(), evolved.end());
   for (const auto& name : evolved) space_.index(name);  // throws naming an unknown parameter
   for (const auto& p : space_.parameters()) (contains(evolved_names, p.name) ? evolved_space_ : tuned_space_).add(p);
@@ -64,7 +67,7 @@ std::vector<Configuration> AgEBO::propose_tuned(int n) {
     told.push_back(std::move(p));
     if (o.objective && (!worst || internal(*o.objective) < internal(*worst))) worst = o.objective;
   }
-  // Trials still running are told as the worst result so far (a constant liar, as CBO's default):
+  // Trials still running are told as the worst result so far (a constant liar, AgEBO's default):
   // workers asking one after another get hyperparameters away from those already being tried.
   if (worst)
     for (const auto& [id, trial] : pending()) {

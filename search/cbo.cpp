@@ -23,12 +23,13 @@ Liar parse_liar(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "auto") return Liar::Auto;
   if (lower == "cl_worst" || lower == "cl_max") return Liar::Worst;
   if (lower == "cl_mean") return Liar::Mean;
   if (lower == "cl_best" || lower == "cl_min") return Liar::Best;
   if (lower == "qucb") return Liar::QUCB;
   if (lower == "believer" || lower == "kriging_believer") return Liar::Believer;
-  KYPER_FAIL("unknown liar strategy '" << name << "' (expected cl_worst, cl_mean, cl_best, believer or qUCB)");
+  KYPER_FAIL("unknown liar strategy '" << name << "' (expected auto, cl_worst, cl_mean, cl_best, believer or qUCB)");
 }
 
 namespace {
@@ -201,7 +202,11 @@ std::string describe_defaults(const CBOOptions& o, const Space& space) {
   else
     out << (s == "GP" ? gp() : forest(s == "ET")) << " + " << acq.str() << " on " << transform;
   out << "; " << o.initial_points << " initial points (" << (o.latin_hypercube ? "LHS" : "random")
-      << "), pending trials: " << o.liar;
+      << "), pending trials: ";
+  if (parse_liar(o.liar) == Liar::Auto)
+    out << "qUCB, kappa ~ Exponential(mean " << o.pending_kappa << ")";
+  else
+    out << o.liar;
   return out.str();
 }
 
@@ -210,6 +215,8 @@ CBO::CBO(Space space, SearchOptions options, CBOOptions cbo)
       acquisition_(parse_acquisition(cbo_.acquisition)), liar_(parse_liar(cbo_.liar)),
       surrogate_(checked_surrogate(cbo_)), transform_(checked_transform(cbo_)), stopped_(checked_stopped_rule(cbo_)) {
   KYPER_REQUIRE(std::isfinite(cbo_.kappa) && cbo_.kappa >= 0, "CBO: kappa must be >= 0, got " << cbo_.kappa);
+  KYPER_REQUIRE(std::isfinite(cbo_.pending_kappa) && cbo_.pending_kappa >= 0,
+                "CBO: pending_kappa must be >= 0, got " << cbo_.pending_kappa);
   KYPER_REQUIRE(cbo_.kappa_decay > 0 && cbo_.kappa_decay <= 1,
                 "CBO: kappa_decay must be in (0, 1], got " << cbo_.kappa_decay);
   KYPER_REQUIRE(cbo_.initial_points >= 0, "CBO: initial_points must be >= 0");
@@ -248,7 +255,7 @@ bool CBO::use_gp() const {
   if (surrogate_ == "GP") return true;
   if (surrogate_ != "AUTO") return false;
   // Under a constant liar the pending trials are rows of the GP too.
-  const std::size_t rows = observations().size() + (liar_ != Liar::QUCB ? pending().size() : 0);
+  const std::size_t rows = observations().size() + (lying() ? pending().size() : 0);
   return static_cast<std::int64_t>(rows) <= gp_limit_;
 }
 
@@ -287,6 +294,17 @@ Eigen::MatrixXd CBO::model_inputs(const Eigen::MatrixXd& U, bool gp) const {
     }
   }
   return F;
+}
+
+double CBO::proposal_kappa(std::size_t in_flight) {
+  double mean = current_kappa();
+  if (liar_ == Liar::Auto) {
+    if (in_flight == 0) return mean;
+    mean = cbo_.pending_kappa;
+  } else if (liar_ != Liar::QUCB) {
+    return mean;
+  }
+  return mean > 0 ? std::exponential_distribution<double>(1.0 / mean)(rng_) : 0.0;
 }
 
 double CBO::current_kappa() const {
@@ -440,6 +458,7 @@ double CBO::lie_value(const Eigen::VectorXd& targets) const {
     case Liar::Worst: return targets.minCoeff();
     case Liar::Mean: return targets.mean();
     case Liar::Best:
+    case Liar::Auto:
     case Liar::QUCB: return targets.maxCoeff();
     case Liar::Believer: return targets.mean();  // replaced by the model's mean at each point
   }
@@ -471,7 +490,7 @@ std::vector<Configuration> CBO::propose(int n) {
 
   const Eigen::VectorXd y_obs = surrogate_targets();
   const double lie = lie_value(y_obs);
-  const bool lying = liar_ != Liar::QUCB;
+  const bool lying = this->lying();
   const bool gp = use_gp();
 
   // Rows (unit-cube coordinates): observations, then (constant liar) pending trials and this
@@ -526,8 +545,7 @@ std::vector<Configuration> CBO::propose(int n) {
       if (gp) gp_->options().fit_hyperparameters = false;
       fitted = true;
     }
-    double kappa = current_kappa();
-    if (liar_ == Liar::QUCB && kappa > 0) kappa = std::exponential_distribution<double>(1.0 / kappa)(rng_);
+    const double kappa = proposal_kappa(pending().size() + out.size());
     Configuration c = optimize_acquisition(model, gp, y_obs, kappa, batch);
     ++model_proposals_;
     batch.insert(key(c));

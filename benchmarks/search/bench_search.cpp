@@ -13,7 +13,7 @@
 //                [--only NAME[,NAME]] [--extra] [--workers 1,8,64] [--latency-sizes 100,1000,5000]
 //                [--label NAME] [--no-random] [--surrogate auto|ET|RF|GP] [--acquisition UCB]
 //                [--kappa 1.96] [--kappa-decay 1] [--transform auto|none|log|rank]
-//                [--liar cl_worst] [--initial-points 10] [--gp-max N] [--gp-kernel mixed|cube]
+//                [--liar auto] [--pending-kappa 1] [--initial-points 10] [--gp-max N] [--gp-kernel mixed|cube]
 //                [--gp-fit-rows 128] [--gp-iterations 40] [--gp-refit-growth 1.1] [--gp-lie-noise 0.1]
 //                [--describe]
 //
@@ -409,6 +409,7 @@ int main(int argc, char** argv) {
     else if (a == "--transform" && more) cbo.objective_transform = argv[++i];
     else if (a == "--log-delta" && more) cbo.log_delta = std::stod(argv[++i]);
     else if (a == "--liar" && more) cbo.liar = argv[++i];
+    else if (a == "--pending-kappa" && more) cbo.pending_kappa = std::stod(argv[++i]);
     else if (a == "--initial-points" && more) cbo.initial_points = std::stoi(argv[++i]);
     else if (a == "--gp-max" && more) cbo.gp_max_observations = std::stoi(argv[++i]);
     else if (a == "--gp-kernel" && more) cbo.gp_kernel = argv[++i];

@@ -125,7 +125,10 @@ const std::vector<JobKey>& job_reference() {
       {"search.kappa", "number in [0, 100]", "1.96", "cbo: UCB exploration weight"},
       {"search.kappa_decay", "number in [0, 1]", "1", "cbo: kappa is multiplied by this after each proposal"},
       {"search.initial_points", "integer", "10", "cbo: size of the initial design"},
-      {"search.liar", "cl_worst, cl_mean, cl_best, qUCB", "cl_worst", "cbo: how running trials are told to the surrogate"},
+      {"search.liar", "auto, cl_worst, cl_mean, cl_best, believer, qUCB", "auto",
+       "cbo: how running trials are told to the surrogate; auto: not at all, each point proposed while trials run draws "
+       "its own kappa (qUCB with mean pending_kappa); a sequential ask is plain UCB"},
+      {"search.pending_kappa", "number in [0, 100]", "1", "cbo, liar auto: mean kappa of a point proposed while trials run"},
       {"search.objective_transform", "auto, none, log, rank", "auto",
        "cbo: what the surrogate learns instead of the objective; auto: log when the values have a long tail, after clipping "
        "outliers, else none (README: the default search)"},

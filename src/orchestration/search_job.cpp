@@ -228,6 +228,12 @@ void read_search(const JsonObject& top, const std::string& path, bool has_archit
                 s.key("stopped_trials") << " must be below_further, as_reported or ignore, got '"
                                         << job.cbo.stopped_trials << "'");
   job.cbo.liar = s.text("liar", job.cbo.liar);
+  try {
+    search::parse_liar(job.cbo.liar);
+  } catch (const Error&) {
+    KYPER_FAIL(s.key("liar") << " must be auto, cl_worst, cl_mean, cl_best, believer or qUCB, got '" << job.cbo.liar << "'");
+  }
+  job.cbo.pending_kappa = s.number("pending_kappa", job.cbo.pending_kappa, 0, 100);
   job.evolution.population_size = int(s.integer("population_size", job.evolution.population_size, 2, 1000000));
   job.evolution.sample_size = int(s.integer("sample_size", job.evolution.sample_size, 1, job.evolution.population_size));
   job.search_options.seed = std::uint64_t(s.integer("seed", 0, 0, 1L << 40));

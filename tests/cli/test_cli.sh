@@ -74,6 +74,9 @@ expect_error misspelt_section 's#"budget":#"budgte":#' "key 'budgte' is not a kn
 expect_error bad_optimizer 's#"epochs": 60#"epochs": 60, "optimizer": "adma"#' "unknown optimizer 'adma' (did you mean 'adam'?)"
 expect_error bad_transform 's#"kappa": 1.96#"kappa": 1.96, "objective_transform": "sqrt"#' \
   "key 'search.objective_transform' must be auto, none, log or rank, got 'sqrt'"
+expect_error bad_liar 's#"kappa": 1.96#"kappa": 1.96, "liar": "cl_median"#' \
+  "key 'search.liar' must be auto, cl_worst, cl_mean, cl_best, believer or qUCB, got 'cl_median'"
+expect_error bad_pending_kappa 's#"kappa": 1.96#"kappa": 1.96, "pending_kappa": -1#' "key 'search.pending_kappa' must be in"
 expect_error bad_stopped_rule 's#"kappa": 1.96#"kappa": 1.96, "stopped_trials": "drop"#' \
   "key 'search.stopped_trials' must be below_further, as_reported or ignore, got 'drop'"
 expect_error baseline_for_classes 's#"epochs": 60#"epochs": 60, "linear_baseline": true, "loss": "cross_entropy"#' \

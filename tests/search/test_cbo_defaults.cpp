@@ -1,5 +1,6 @@
-// Tests for the search CBOOptions{} gives (surrogate "auto", objective transform "auto"): what it
-// picks and says it picks, the switch from the GP to extra-trees, checkpoints across the switch,
+// Tests for the search CBOOptions{} gives (surrogate "auto", objective transform "auto", liar
+// "auto"): what it picks and says it picks, sequential asks untouched by the liar, batches spread
+// by it, the switch from the GP to extra-trees, checkpoints across the switch,
 // and valid, distinct proposals on awkward spaces and objectives (all-categorical, one
 // parameter, mostly inactive conditional parameters, a constant objective, infinite and huge
 // values).
@@ -59,6 +60,7 @@ TEST(CBODefaults, DefaultIsAutoAndSaysWhatItPicks) {
   const CBOOptions o;
   EXPECT_EQ(o.surrogate, "auto");
   EXPECT_EQ(o.objective_transform, "auto");
+  EXPECT_EQ(o.liar, "auto");
   const Space s = box(10, 0, 1);
   const int limit = auto_gp_limit(o, s);
   EXPECT_GE(limit, 250);   // the benchmark's 200 evaluations run on the GP
@@ -67,6 +69,7 @@ TEST(CBODefaults, DefaultIsAutoAndSaysWhatItPicks) {
   EXPECT_NE(line.find("GP(Matern 5/2"), std::string::npos) << line;
   EXPECT_NE(line.find("UCB(kappa 1.96)"), std::string::npos) << line;
   EXPECT_NE(line.find("up to " + std::to_string(limit) + " observations, then ET"), std::string::npos) << line;
+  EXPECT_NE(line.find("pending trials: qUCB, kappa ~ Exponential(mean 1)"), std::string::npos) << line;
   EXPECT_EQ(line.find('\n'), std::string::npos);
 
   Space mixed = box(2, 0, 1);
@@ -107,9 +110,92 @@ TEST(CBODefaults, EveryChoiceIsAcceptedExplicitlyAndBadOnesAreNamed) {
   CBOOptions bad_transform;
   bad_transform.objective_transform = "sqrt";
   EXPECT_THROW(CBO(s, {}, bad_transform), kyper::Error);
+  for (double kappa : {-1.0, std::nan("")}) {
+    CBOOptions bad_kappa;
+    bad_kappa.pending_kappa = kappa;
+    try {
+      CBO cbo(s, {}, bad_kappa);
+      FAIL() << "accepted pending_kappa " << kappa;
+    } catch (const kyper::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("pending_kappa"), std::string::npos) << e.what();
+    }
+  }
+  CBOOptions bad_liar;
+  bad_liar.liar = "cl_median";
+  try {
+    CBO cbo(s, {}, bad_liar);
+    FAIL() << "accepted liar cl_median";
+  } catch (const kyper::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected auto, cl_worst"), std::string::npos) << e.what();
+  }
   CBOOptions legacy;  // the old switch still forces the log transform
   legacy.log_objective = true;
   EXPECT_EQ(CBO(s, {}, legacy).objective_transform(), "log");
+}
+
+TEST(CBODefaults, AutoLiarLeavesASequentialSearchAsPlainUCB) {
+  // With nothing pending there is nothing to lie about: "auto" must propose exactly what a
+  // constant liar does one ask at a time (UCB with kappa itself, no random kappa drawn).
+  const Space s = box(3, 0, 1);
+  CBOOptions automatic, constant;
+  constant.liar = "cl_worst";
+  CBO a(s, {3, false}, automatic), c(s, {3, false}, constant);
+  for (int i = 0; i < 30; ++i) {
+    const Trial ta = a.ask(1)[0], tc = c.ask(1)[0];
+    ASSERT_EQ(ta.config.to_string(), tc.config.to_string()) << "ask " << i;
+    a.tell(Result::success(ta.id, sphere(ta.config)));
+    c.tell(Result::success(tc.id, sphere(tc.config)));
+  }
+  // qUCB draws its kappa even one ask at a time, so it departs from the same run.
+  CBOOptions q;
+  q.liar = "qUCB";
+  CBO b(s, {3, false}, q);
+  bool departed = false;
+  for (int i = 0; i < 30 && !departed; ++i) {
+    const Trial tb = b.ask(1)[0];
+    departed = tb.config.to_string() != a.observations()[static_cast<std::size_t>(i)].config.to_string();
+    b.tell(Result::success(tb.id, sphere(tb.config)));
+  }
+  EXPECT_TRUE(departed);
+}
+
+// Eight workers, simulated: eight trials always in flight, the oldest told first, each freed worker
+// asked for one new point. Returns the best value after `evaluations`.
+double eight_workers(Search& search, const std::function<double(const Configuration&)>& f, int evaluations) {
+  std::vector<Trial> running = search.ask(8);
+  std::set<std::string> seen;
+  for (const auto& t : running) seen.insert(t.config.to_string());
+  double best = INFINITY;
+  for (int done = 0; done < evaluations; ++done) {
+    const Trial t = running.front();
+    running.erase(running.begin());
+    const double y = f(t.config);
+    best = std::min(best, y);
+    search.tell(Result::success(t.id, y));
+    if (done + 8 < evaluations) {
+      running.push_back(search.ask(1)[0]);
+      EXPECT_TRUE(seen.insert(running.back().config.to_string()).second) << running.back().config.to_string();
+    }
+  }
+  return best;
+}
+
+TEST(CBODefaults, AutoLiarConvergesWithEightWorkers) {
+  // 5-D sphere around 0.3: a batch that piled its points onto one argmax would waste the
+  // workers; a spread one converges about as well as the sequential search.
+  const Space s = box(5, 0, 1);
+  CBO cbo(s, {11, false}, CBOOptions{});
+  const double parallel = eight_workers(cbo, sphere, 80);
+  CBO sequential(s, {11, false}, CBOOptions{});
+  double one_at_a_time = INFINITY;
+  for (int i = 0; i < 80; ++i) {
+    const Trial t = sequential.ask(1)[0];
+    one_at_a_time = std::min(one_at_a_time, sphere(t.config));
+    sequential.tell(Result::success(t.id, sphere(t.config)));
+  }
+  std::printf("5-D sphere after 80 evaluations: eight workers %.3g, sequential %.3g\n", parallel, one_at_a_time);
+  EXPECT_LT(parallel, 1e-3);
+  EXPECT_LT(std::log10(parallel), std::log10(one_at_a_time) + 1.0);
 }
 
 TEST(CBODefaults, SwitchesFromTheGPToExtraTreesAndResumesAcrossTheSwitch) {

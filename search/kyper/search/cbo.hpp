@@ -19,6 +19,9 @@
 namespace kyper::search {
 
 enum class Liar {
+  Auto,   // "auto" (the default): no lies; a proposal made while trials are pending (or earlier in
+          // the same ask) is a qUCB one with kappa ~ Exponential(mean pending_kappa); a sequential
+          // ask (nothing pending) is a plain UCB one with kappa
   Worst,  // "cl_worst" (DeepHyper's cl_max): pending points lie with the worst objective
   Mean,   // "cl_mean"
   Best,   // "cl_best" (DeepHyper's cl_min)
@@ -53,7 +56,13 @@ struct CBOOptions {
   double kappa_decay = 1.0;        // kappa is multiplied by this after each model proposal
   int kappa_decay_period = 0;      // the decay restarts every this many proposals (0: never)
   double xi = 0.001;               // EI / PI improvement margin (objective units)
-  std::string liar = "cl_worst";   // "cl_worst" ("cl_max"), "cl_mean", "cl_best" ("cl_min"), "qUCB"
+  // Pending trials: "auto", "cl_worst" ("cl_max"), "cl_mean", "cl_best" ("cl_min"), "believer" or
+  // "qUCB" (see Liar). "auto" measured best with 8 and 64 simulated workers (README: the default
+  // search) and leaves a sequential search exactly as plain UCB would run it.
+  std::string liar = "auto";
+  // "auto": the mean kappa of a proposal made while trials are pending. Below `kappa` because the
+  // batch spreads itself: each point draws its own kappa, and 63 points in flight already explore.
+  double pending_kappa = 1.0;
   int initial_points = 10;         // initial design size (a first ask for more points gets them all
                                    // from the design)
   bool latin_hypercube = true;     // initial design: LHS (true) or prior draws
@@ -126,7 +135,7 @@ int auto_gp_limit(const CBOOptions& options, const Space& space);
 // The search CBOOptions give on `space`, in one line, for a start-up message, e.g.
 // "cbo: GP(Matern 5/2, ARD) + UCB(kappa 1.96) on log objective (raw while flat-topped; outliers
 // clipped) up to 540 observations, then ET(20 trees, leaf 3, 256 rows/tree); 10 initial points (LHS), pending
-// trials: cl_worst".
+// trials: qUCB, kappa ~ Exponential(mean 1)".
 std::string describe_defaults(const CBOOptions& options, const Space& space);
 
 // stopped_trials "below_further": each stopped trial's target (observation i's in `targets`)
@@ -168,6 +177,11 @@ class CBO : public Search {
   std::vector<bool> model_rows() const;
   // The value told for pending trials under the constant-liar strategy.
   double lie_value(const Eigen::VectorXd& targets) const;
+  // Whether pending trials are rows of the model (a constant liar or the believer).
+  bool lying() const { return liar_ != Liar::QUCB && liar_ != Liar::Auto; }
+  // kappa for one model-based proposal made while `in_flight` trials are pending (this ask's
+  // earlier points included): qUCB and "auto" with trials in flight draw it at random.
+  double proposal_kappa(std::size_t in_flight);
   // Marks the GP's hyperparameters for refitting when the data has grown enough.
   void schedule_gp_refit();
   // Whether the next proposal uses the GP (by the surrogate option and the observation count).

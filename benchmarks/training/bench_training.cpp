@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <kyper/fused_step.hpp>
+#include <kyper/multi_trainer.hpp>
 #include <kyper/network.hpp>
 #include <kyper/optimizer.hpp>
 #include <kyper/trainer.hpp>
@@ -191,9 +192,11 @@ int main(int argc, char** argv) {
         return measure<decltype(exec)>(n, Path::Together, copies, window, windows);
       });
       std::printf("{\"net\":\"A\",\"copies\":%d,\"together_samples_per_s\":%.1f,\"low\":%.1f,\"high\":%.1f,"
-                  "\"setup\":\"%s\",\"one_after_other_samples_per_s\":%.1f,\"general_samples_per_s\":%.1f}\n",
+                  "\"setup\":\"%s\",\"one_after_other_samples_per_s\":%.1f,\"general_samples_per_s\":%.1f,"
+                  "\"rule_trains_together\":%s}\n",
                   copies, together.first.median, together.first.low, together.first.high, together.second.c_str(),
-                  rate, general.first.median);
+                  rate, general.first.median,
+                  kyper::together_is_faster<Kokkos::DefaultExecutionSpace>(copies) ? "true" : "false");
       std::fflush(stdout);
     }
   }

@@ -249,7 +249,9 @@ if together:
     print(f"\n{together['copies']} copies of net A trained together (one fused launch per step for all, "
           f"{together.get('setup')}): {t:,.0f} samples/s (range {together['low']:,.0f}–{together['high']:,.0f}); "
           f"one after the other on the path Trainer picks: {seq:,.0f} samples/s, ratio {t / seq:.2f}; "
-          f"one after the other on the general path: {gen:,.0f}, ratio {t / gen:.2f}. Target ≥ 3×.")
+          f"one after the other on the general path: {gen:,.0f}, ratio {t / gen:.2f}. Target ≥ 3×. "
+          f"Trial groups and random-init ensembles at this thread count train "
+          f"{'together' if together.get('rule_trains_together') else 'one after the other'} (kyper::together_is_faster).")
 print("\nOpenBLAS core each side ran: " + "; ".join(f"{side}: {core}" for side, core in cores.items() if core))
 print()
 if note:

@@ -210,9 +210,10 @@ std::vector<TrialOutcome> run_training_trials_together(std::shared_ptr<const Tra
                                                        const std::vector<TrialContext>& contexts) {
   const TrainingProblem& p = *problem;
   std::vector<TrialOutcome> outcomes;
-  // A sequence graph is no dense chain: trains_together is false for it.
-  const bool together =
-      contexts.size() > 1 && trains_together(plan_graph(training_graph(p, config)), training_config(p, config));
+  // A sequence graph is no dense chain: trains_together is false for it. On a one-thread host the
+  // members train one after the other (together_is_faster says why).
+  const bool together = together_is_faster(int(contexts.size())) &&
+                        trains_together(plan_graph(training_graph(p, config)), training_config(p, config));
   if (!together) {
     const TrialFunction trial = make_training_trial(problem);
     for (const TrialContext& context : contexts) outcomes.push_back(run_trial_guarded(trial, config, context));

@@ -340,6 +340,18 @@ TEST(MultiTrainer, OpenMpMatchesSerial) {
 #endif
 }
 
+TEST(MultiTrainer, TogetherOnlyWhereItIsFaster) {
+  using Default = Kokkos::DefaultExecutionSpace;
+  EXPECT_FALSE(kyper::together_is_faster<Default>(1));  // one network: nothing to share
+#ifdef KOKKOS_ENABLE_SERIAL
+  EXPECT_FALSE(kyper::together_is_faster<Kokkos::Serial>(8));  // one thread steps them in turn
+#endif
+  // ctest runs the host backends with two threads; a GPU always takes them together.
+  const bool expected = !kyper::kernels::runs_on_host<Default>() || Default().concurrency() > 1;
+  EXPECT_EQ(kyper::together_is_faster<Default>(8), expected);
+  if (kyper::kernels::runs_on_host<Default>() && Default().concurrency() == 2) EXPECT_TRUE(kyper::together_is_faster<Default>(8));
+}
+
 TEST(MultiTrainer, Errors) {
   TrainConfig config;
   Network<float, Exec> a(make_mlp(4, {8}, 1, Activation::Relu), 1), b(make_mlp(4, {9}, 1, Activation::Relu), 1);

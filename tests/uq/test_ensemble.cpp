@@ -162,9 +162,10 @@ TEST(Ensemble, RandomInitBaselineTrainsDistinctSeeds) {
   EXPECT_NEAR(e.validation_nll(), score_regression(p, problem()->validation.targets.data()).nll, 1e-5);
 }
 
-// The random-init members train together (one fused launch per step for all) and end as the same
-// trials run one after the other (on a host the general path: sums in another order, so the
-// objectives agree closely rather than bit for bit), each with its own seed.
+// The random-init members train together (one fused launch per step for all; one after the other
+// on a one-thread host, where that is faster) and end as the same trials run one after the other
+// (on a host the general path: sums in another order, so the objectives agree closely rather than
+// bit for bit), each with its own seed.
 TEST(Ensemble, MembersTrainedTogetherMatchTrialsRunAlone) {
   const std::string together_dir = fresh_folder("together"), alone_dir = fresh_folder("alone");
   const auto problem_ptr = problem();

@@ -203,8 +203,10 @@ std::string describe_defaults(const CBOOptions& o, const Space& space) {
     out << (s == "GP" ? gp() : forest(s == "ET")) << " + " << acq.str() << " on " << transform;
   out << "; " << o.initial_points << " initial points (" << (o.latin_hypercube ? "LHS" : "random")
       << "), pending trials: ";
-  if (parse_liar(o.liar) == Liar::Auto)
+  if (parse_liar(o.liar) == Liar::Auto && acquisition == "UCB")
     out << "qUCB, kappa ~ Exponential(mean " << o.pending_kappa << ")";
+  else if (parse_liar(o.liar) == Liar::Auto)
+    out << "cl_worst (auto with " << acquisition << ": no kappa to draw)";
   else
     out << o.liar;
   return out.str();
@@ -249,6 +251,8 @@ CBO::CBO(Space space, SearchOptions options, CBOOptions cbo)
     forest_ = std::make_unique<RandomForest>(cbo_.forest);
   }
   gp_limit_ = surrogate_ == "AUTO" ? auto_gp_limit(cbo_, space_) : 0;
+  // "auto" spreads a batch by drawing kappa; EI and PI have none, so they take the constant liar.
+  if (liar_ == Liar::Auto && acquisition_ != Acquisition::UCB) liar_ = Liar::Worst;
 }
 
 bool CBO::use_gp() const {
@@ -300,7 +304,8 @@ double CBO::proposal_kappa(std::size_t in_flight) {
   double mean = current_kappa();
   if (liar_ == Liar::Auto) {
     if (in_flight == 0) return mean;
-    mean = cbo_.pending_kappa;
+    // kappa_decay shrinks the pending mean as it shrinks kappa.
+    mean = cbo_.pending_kappa * (cbo_.kappa > 0 ? mean / cbo_.kappa : 1.0);
   } else if (liar_ != Liar::QUCB) {
     return mean;
   }

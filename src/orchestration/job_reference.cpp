@@ -122,7 +122,7 @@ const std::vector<JobKey>& job_reference() {
       {"search.surrogate", "auto, ET, RF, GP", "auto",
        "cbo: surrogate model; auto: a GP with a mixed-variable kernel while its ask is affordable, then ET (README: the default search)"},
       {"search.acquisition", "UCB, LCB, EI, PI", "UCB", "cbo: acquisition function"},
-      {"search.kappa", "number in [0, 100]", "1.96", "cbo: UCB exploration weight"},
+      {"search.kappa", "number in [0, 100]", "1.96", "cbo: UCB exploration weight (with liar auto: of asks while nothing is pending)"},
       {"search.kappa_decay", "number in [0, 1]", "1", "cbo: kappa is multiplied by this after each proposal"},
       {"search.initial_points", "integer", "10", "cbo: size of the initial design"},
       {"search.liar", "auto, cl_worst, cl_mean, cl_best, believer, qUCB", "auto",

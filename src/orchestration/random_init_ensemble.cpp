@@ -12,7 +12,8 @@ Ensemble train_random_init_ensemble(const TrainingProblem& problem, const search
   KYPER_REQUIRE(k >= 1, "random-init ensemble size must be >= 1, got " << k);
   auto kept = std::make_shared<TrainingProblem>(problem);
   kept->save_models = true;
-  // The K members differ only in their seed: they train together, one launch per step for all.
+  // The K members differ only in their seed: they train together, one launch per step for all
+  // (one after the other on a one-thread host, where that is faster).
   std::vector<TrialContext> contexts(k);
   for (int i = 0; i < k; ++i) {
     contexts[i].trial_id = first_seed + i;  // the trial derives its seed from its id

@@ -346,9 +346,13 @@ TEST(MultiTrainer, TogetherOnlyWhereItIsFaster) {
 #ifdef KOKKOS_ENABLE_SERIAL
   EXPECT_FALSE(kyper::together_is_faster<Kokkos::Serial>(8));  // one thread steps them in turn
 #endif
-  // ctest runs the host backends with two threads; a GPU always takes them together.
-  const bool expected = !kyper::kernels::runs_on_host<Default>() || Default().concurrency() > 1;
-  EXPECT_EQ(kyper::together_is_faster<Default>(8), expected);
+  // The rule by its inputs: networks, on a host or not, threads.
+  EXPECT_FALSE(kyper::together_is_faster(8, true, 1));
+  EXPECT_TRUE(kyper::together_is_faster(8, true, 2));
+  EXPECT_TRUE(kyper::together_is_faster(2, false, 1));
+  EXPECT_FALSE(kyper::together_is_faster(1, false, 1000));
+  EXPECT_FALSE(kyper::together_is_faster(0, true, 16));
+  // ctest runs the host backends with two threads, so trial groups there take the together path.
   if (kyper::kernels::runs_on_host<Default>() && Default().concurrency() == 2) EXPECT_TRUE(kyper::together_is_faster<Default>(8));
 }
 

@@ -160,11 +160,15 @@ TEST(CBODefaults, AutoLiarLeavesASequentialSearchAsPlainUCB) {
 }
 
 // Eight workers, simulated: eight trials always in flight, the oldest told first, each freed worker
-// asked for one new point. Returns the best value after `evaluations`.
-double eight_workers(Search& search, const std::function<double(const Configuration&)>& f, int evaluations) {
+// asked for one new point. Returns the best value after `evaluations`; `proposed` (if given) gets
+// every configuration handed out, in order.
+double eight_workers(Search& search, const std::function<double(const Configuration&)>& f, int evaluations,
+                     std::vector<std::string>* proposed = nullptr) {
   std::vector<Trial> running = search.ask(8);
   std::set<std::string> seen;
   for (const auto& t : running) seen.insert(t.config.to_string());
+  if (proposed)
+    for (const auto& t : running) proposed->push_back(t.config.to_string());
   double best = INFINITY;
   for (int done = 0; done < evaluations; ++done) {
     const Trial t = running.front();
@@ -174,6 +178,7 @@ double eight_workers(Search& search, const std::function<double(const Configurat
     search.tell(Result::success(t.id, y));
     if (done + 8 < evaluations) {
       running.push_back(search.ask(1)[0]);
+      if (proposed) proposed->push_back(running.back().config.to_string());
       EXPECT_TRUE(seen.insert(running.back().config.to_string()).second) << running.back().config.to_string();
     }
   }
@@ -196,6 +201,31 @@ TEST(CBODefaults, AutoLiarConvergesWithEightWorkers) {
   std::printf("5-D sphere after 80 evaluations: eight workers %.3g, sequential %.3g\n", parallel, one_at_a_time);
   EXPECT_LT(parallel, 1e-3);
   EXPECT_LT(std::log10(parallel), std::log10(one_at_a_time) + 1.0);
+}
+
+TEST(CBODefaults, AutoLiarIsQUCBWhileTrialsArePendingAndCLWorstWithEI) {
+  // Every ask of eight simulated workers has trials in flight: "auto" must propose exactly what
+  // qUCB with mean kappa pending_kappa does, and not what the constant liar does.
+  const Space s = box(4, 0, 1);
+  auto run = [&](const std::string& liar, double kappa, const std::string& acquisition) {
+    CBOOptions o;
+    o.liar = liar;
+    o.kappa = kappa;
+    o.acquisition = acquisition;
+    CBO cbo(s, {21, false}, o);
+    std::vector<std::string> proposed;
+    eight_workers(cbo, sphere, 40, &proposed);
+    return proposed;
+  };
+  const auto automatic = run("auto", 1.96, "UCB");
+  EXPECT_EQ(automatic, run("qUCB", 1.0, "UCB"));
+  EXPECT_NE(automatic, run("cl_worst", 1.96, "UCB"));
+  // EI has no kappa to draw: "auto" is the constant liar there, and says so.
+  EXPECT_EQ(run("auto", 1.96, "EI"), run("cl_worst", 1.96, "EI"));
+  CBOOptions ei;
+  ei.acquisition = "EI";
+  const std::string line = describe_defaults(ei, s);
+  EXPECT_NE(line.find("pending trials: cl_worst"), std::string::npos) << line;
 }
 
 TEST(CBODefaults, SwitchesFromTheGPToExtraTreesAndResumesAcrossTheSwitch) {

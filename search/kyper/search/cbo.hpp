@@ -2,8 +2,8 @@
 // proposal maximises an acquisition function of a surrogate (extra-trees, random forest or
 // Gaussian process with a mixed-variable kernel; by default chosen from the space and the
 // number of observations, see describe_defaults) over the mixed space by sampled candidates
-// plus local moves. Pending trials are handled by a constant liar or by qUCB so that many
-// workers never receive the same point; failed trials are imputed with the worst observed
+// plus local moves. Pending trials are handled by qUCB (default "auto"), a constant liar or the
+// kriging believer so that many workers never receive the same point; failed trials are imputed with the worst observed
 // objective.
 #pragma once
 
@@ -21,7 +21,8 @@ namespace kyper::search {
 enum class Liar {
   Auto,   // "auto" (the default): no lies; a proposal made while trials are pending (or earlier in
           // the same ask) is a qUCB one with kappa ~ Exponential(mean pending_kappa); a sequential
-          // ask (nothing pending) is a plain UCB one with kappa
+          // ask (nothing pending) is a plain UCB one with kappa. With EI or PI (no kappa to draw)
+          // it is cl_worst
   Worst,  // "cl_worst" (DeepHyper's cl_max): pending points lie with the worst objective
   Mean,   // "cl_mean"
   Best,   // "cl_best" (DeepHyper's cl_min)
@@ -60,7 +61,8 @@ struct CBOOptions {
   // "qUCB" (see Liar). "auto" measured best with 8 and 64 simulated workers (README: the default
   // search) and leaves a sequential search exactly as plain UCB would run it.
   std::string liar = "auto";
-  // "auto": the mean kappa of a proposal made while trials are pending. Below `kappa` because the
+  // "auto": the mean kappa of a proposal made while trials are pending (kappa_decay applies to it
+  // as to kappa; kappa itself is used only when nothing is pending). Below `kappa` because the
   // batch spreads itself: each point draws its own kappa, and 63 points in flight already explore.
   double pending_kappa = 1.0;
   int initial_points = 10;         // initial design size (a first ask for more points gets them all

@@ -93,16 +93,26 @@ TEST(CBO, GaussianProcessFindsHartmann6Optimum) {
 }
 
 TEST(CBO, BeatsRandomSearchWithExtraTreesOnHartmann6) {
-  CBOOptions o;
-  o.surrogate = "ET";
-  CBO cbo(box(6, 0, 1), {4, false}, o);
-  RandomSearch random(box(6, 0, 1), {4, false});
-  const double cbo_regret = run(cbo, hartmann6, 100, 4) - kHartmannMin;
-  const double random_regret = run(random, hartmann6, 100, 4) - kHartmannMin;
-  std::printf("Hartmann-6 regret after 100 evaluations in batches of 4: CBO(ET) %.3g, random %.3g\n",
-              cbo_regret, random_regret);
-  EXPECT_LT(cbo_regret, 0.5);
-  EXPECT_LT(cbo_regret, random_regret);
+  // One seed decides nothing: the forest's draws and the build's floating point (a sanitizer
+  // build rounds differently) move a single run's regret by a factor two. Compare means of
+  // log10 regret over several seeds instead.
+  constexpr int kSeeds = 8;
+  double cbo_log = 0, random_log = 0;
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    CBOOptions o;
+    o.surrogate = "ET";
+    CBO cbo(box(6, 0, 1), {static_cast<std::uint64_t>(seed), false}, o);
+    RandomSearch random(box(6, 0, 1), {static_cast<std::uint64_t>(seed), false});
+    const double c = run(cbo, hartmann6, 100, 4) - kHartmannMin;
+    const double r = run(random, hartmann6, 100, 4) - kHartmannMin;
+    std::printf("seed %d: Hartmann-6 regret after 100 evaluations in batches of 4: CBO(ET) %.3g, random %.3g\n",
+                seed, c, r);
+    cbo_log += std::log10(c) / kSeeds;
+    random_log += std::log10(r) / kSeeds;
+  }
+  std::printf("mean log10 regret: CBO(ET) %.2f, random %.2f\n", cbo_log, random_log);
+  EXPECT_LT(cbo_log, std::log10(0.5));
+  EXPECT_LT(cbo_log, random_log - 0.3);
 }
 
 TEST(CBO, NoDuplicateProposalsUnder64PendingPoints) {

@@ -25,6 +25,10 @@ log "CUDA Kokkos prefix: $prefix ($((SECONDS - t0)) s for setup)"
 # /usr/local/bin) and CUDA_HOME / LIBRARY_PATH pointing at it; Kokkos 3.4 does not compile with
 # it. nvcc_wrapper runs "$CUDA_ROOT/bin/nvcc" when CUDA_ROOT is set, else the first nvcc on PATH.
 clean_env=(PATH=/usr/bin:/bin:/usr/sbin:/sbin CUDA_ROOT=/usr NVCC_WRAPPER_DEFAULT_COMPILER=/usr/bin/g++-11)
+# KYPER_CUDA_ALSO_SM=90: sm_90 code too, against the Kokkos setup.sh builds likewise (see there).
+nvcc_append=""
+[ -n "${KYPER_CUDA_ALSO_SM:-}" ] && nvcc_append="-gencode arch=compute_$KYPER_CUDA_ALSO_SM,code=sm_$KYPER_CUDA_ALSO_SM"
+clean_env+=("NVCC_APPEND_FLAGS=$nvcc_append")
 export "${clean_env[@]}"
 unset CUDA_HOME CUDA_PATH CUDAToolkit_ROOT CUDACXX LIBRARY_PATH CPATH
 nvcc_version="$(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
@@ -44,7 +48,7 @@ compile_launcher=("${launch_env[@]}")
 ccache_args=()
 if command -v ccache >/dev/null 2>&1; then
   ccache_env=(CCACHE_DIR="$deps_root/ccache" CCACHE_MAXSIZE=5G CCACHE_BASEDIR="$src"
-              "CCACHE_COMPILERCHECK=string:nvcc-$nvcc_version-$(g++-11 -dumpfullversion)")
+              "CCACHE_COMPILERCHECK=string:nvcc-$nvcc_version-$(g++-11 -dumpfullversion)$nvcc_append")
   export "${ccache_env[@]}"
   compile_launcher+=("${ccache_env[@]}" /usr/bin/ccache)
   ccache --zero-stats >/dev/null

@@ -9,7 +9,9 @@ loss, Adam(lr=1e-3), a random preallocated batch, on the GPU. One step = zero_gr
   fused     Adam(fused=True), eager
   graph     the whole step captured once as a CUDA graph (Adam capturable=True) and replayed
 steps/s is the median of --windows windows of >= --window-s seconds, each ended by a
-torch.cuda.synchronize(). Prints one JSON object per net:
+torch.cuda.synchronize(). --copies M trains M models of the net (seeds 0..M-1) one after the
+other in each step (in one graph with "graph"): what a PyTorch user does for an ensemble of small
+nets on one GPU; samples/s then counts all copies. Prints one JSON object per net:
   {"net": "A", "samples_per_s": ..., "us_per_step": ..., "gflops": ..., "setup": "graph", "setups": {...}}
 """
 
@@ -39,9 +41,9 @@ def flops_per_sample(n_in, hidden, n_out):
     return 6 * sum(i * o for i, o in zip(dims[:-1], dims[1:]))
 
 
-def make_step(spec, setup, device):
+def make_member(spec, setup, device, seed):
     n_in, hidden, n_out, batch = spec
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     layers, prev = [], n_in
     for h in hidden:
         layers += [torch.nn.Linear(prev, h), torch.nn.ReLU()]
@@ -50,18 +52,24 @@ def make_step(spec, setup, device):
     model = torch.nn.Sequential(*layers).to(device)
     x = torch.randn(batch, n_in, device=device)
     y = torch.randn(batch, n_out, device=device)
-    loss_fn = torch.nn.MSELoss()
     if setup == "foreach":
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
     elif setup == "fused":
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
+    return model, x, y, opt
+
+
+def make_step(spec, setup, device, copies=1):
+    members = [make_member(spec, setup, device, seed) for seed in range(copies)]
+    loss_fn = torch.nn.MSELoss()
 
     def eager():
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
-        opt.step()
+        for model, x, y, opt in members:
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x), y).backward()
+            opt.step()
 
     if setup != "graph":
         return eager
@@ -73,10 +81,12 @@ def make_step(spec, setup, device):
             eager()
     torch.cuda.current_stream().wait_stream(side)
     graph = torch.cuda.CUDAGraph()
-    opt.zero_grad(set_to_none=True)
+    for _, _, _, opt in members:
+        opt.zero_grad(set_to_none=True)
     with torch.cuda.graph(graph):
-        loss_fn(model(x), y).backward()
-        opt.step()
+        for model, x, y, opt in members:
+            loss_fn(model(x), y).backward()
+            opt.step()
     return graph.replay
 
 
@@ -107,6 +117,7 @@ def main():
     ap.add_argument("--warmup-s", type=float, default=0.5)
     ap.add_argument("--probe-s", type=float, default=0.3)
     ap.add_argument("--setups", default="foreach,fused,graph")
+    ap.add_argument("--copies", type=int, default=1, help="models of each net trained in turn per step")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print("gpu_torch_reference.py: torch sees no CUDA device", file=sys.stderr)
@@ -118,17 +129,17 @@ def main():
         probes = {}
         for setup in args.setups.split(","):
             try:
-                probes[setup] = measure(make_step(spec, setup, device), 3, args.probe_s, args.probe_s)
+                probes[setup] = measure(make_step(spec, setup, device, args.copies), 3, args.probe_s, args.probe_s)
             except Exception as e:  # a setup this torch cannot run is reported, not fatal
                 print(f"# net {name}: setup {setup} failed: {e}", file=sys.stderr)
         if not probes:
             continue
         best = max(probes, key=probes.get)
-        steps = measure(make_step(spec, best, device), args.windows, args.window_s, args.warmup_s)
-        batch = spec[3]
+        steps = measure(make_step(spec, best, device, args.copies), args.windows, args.window_s, args.warmup_s)
+        batch = spec[3] * args.copies
         rate = steps * batch
         print(json.dumps({
-            "net": name, "samples_per_s": round(rate, 1), "us_per_step": round(1e6 / steps, 2),
+            "net": name, "copies": args.copies, "samples_per_s": round(rate, 1), "us_per_step": round(1e6 / steps, 2),
             "gflops": round(rate * flops_per_sample(*spec[:3]) / 1e9, 3), "setup": best,
             "setups": {k: round(v * batch, 1) for k, v in probes.items()},
         }), flush=True)

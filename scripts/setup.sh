@@ -14,7 +14,9 @@
 #
 # KYPER_DEPS_DIR: the cache (default ~/.cache/kyper); KYPER_BUILD_JOBS: build parallelism
 # (default nproc); KYPER_VENDOR_DIR: where --kokkos4 finds kokkos-4.6.01.tar.gz and
-# kokkos-kernels-4.6.02.tar.gz (default <repository>/../shared/vendor).
+# kokkos-kernels-4.6.02.tar.gz (default <repository>/../shared/vendor). KYPER_CUDA_ALSO_SM=90 (with --cuda):
+# sm_90 code too, in a prefix of its own, for running on a Hopper GPU: Kokkos 3.4 refuses to run
+# sm_80 code on a GPU of another major version, even where the driver could compile its PTX.
 set -euo pipefail
 
 want_bench=0
@@ -228,6 +230,14 @@ if [ "$want_cuda" -eq 1 ]; then
   apt_install nvidia-cuda-toolkit nvidia-cuda-dev g++-11 ccache
   cuda_prefix="$deps_root/kokkos-$kokkos_version-cuda"
   cuda_arch=AMPERE80 cuda_sm=sm_80
+  # Kokkos' arch option sets one -arch and nvcc_wrapper refuses a second: the other GPU's code
+  # goes to nvcc itself (it reads NVCC_APPEND_FLAGS since CUDA 11.5).
+  nvcc_append=""
+  if [ -n "${KYPER_CUDA_ALSO_SM:-}" ]; then
+    case "$KYPER_CUDA_ALSO_SM" in [0-9][0-9]) ;; *) echo "setup.sh: KYPER_CUDA_ALSO_SM=$KYPER_CUDA_ALSO_SM is not an sm number like 90" >&2; exit 2 ;; esac
+    nvcc_append="-gencode arch=compute_$KYPER_CUDA_ALSO_SM,code=sm_$KYPER_CUDA_ALSO_SM"
+    cuda_prefix="$cuda_prefix-sm$KYPER_CUDA_ALSO_SM"
+  fi
   cuda_args=(
     -DCMAKE_CXX_COMPILER="$src_dir/packages/kokkos/bin/nvcc_wrapper"
     # nvcc_wrapper compiles for sm_35 unless told otherwise, CMake's compiler probe included;
@@ -247,6 +257,7 @@ if [ "$want_cuda" -eq 1 ]; then
     export PATH=/usr/bin:/bin:/usr/sbin:/sbin
     unset CUDA_HOME CUDA_PATH CUDA_ROOT CUDAToolkit_ROOT CUDACXX LIBRARY_PATH CPATH
     export NVCC_WRAPPER_DEFAULT_COMPILER=g++-11
+    if [ -n "$nvcc_append" ]; then export NVCC_APPEND_FLAGS="$nvcc_append"; else unset NVCC_APPEND_FLAGS; fi
     nvcc_version=$(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
     [ "$nvcc_version" = "11.8" ] || { echo "setup.sh: expected Debian's nvcc 11.8 at /usr/bin/nvcc, got '$nvcc_version'" >&2; exit 1; }
     build_kokkos "$cuda_prefix" "$deps_root/build/cuda" "${cuda_args[@]}"

@@ -124,7 +124,8 @@ Rate measure(const NetSpec& spec, Path path, int copies, double window_seconds, 
 }  // namespace
 
 int main(int argc, char** argv) {
-  kyper::Runtime runtime(argc, argv);
+  // One process: no MPI (a GPU node without an MPI launcher runs it too).
+  kyper::Runtime runtime(argc, argv, -1, /*use_mpi=*/false);
   double window = 1.0;
   int windows = 5;
   std::string only, space = "auto";
@@ -165,13 +166,17 @@ int main(int argc, char** argv) {
     // (kyper/fused_step.hpp) on the set-up that won.
     const auto graph_plan = kyper::plan_graph(kyper::make_mlp(n.in, n.hidden, n.out, kyper::Activation::Relu));
     const auto shape = kyper::fused_mlp_shape(graph_plan, n.batch);
-    const bool rule_fuses = shape && kyper::fused_step_preferred<float, Kokkos::DefaultExecutionSpace>(*shape);
+    kyper::Network<float> probe(kyper::make_mlp(n.in, n.hidden, n.out, kyper::Activation::Relu), 1);
+    kyper::TrainConfig probe_config;
+    probe_config.batch_size = n.batch;
+    const bool rule_fuses = kyper::Trainer<float>(probe, probe_config).uses_fused_step(n.batch);
     const auto general = best_of_spaces([&](auto exec) {
       return measure<decltype(exec)>(n, Path::General, 1, window, windows);
     });
-    // The fused path is timed where it suits a core (a 1024-wide layer in one thread's tiles would
-    // only show why it does not).
-    const bool fits = shape && kyper::fused_step_fits_host_core(*shape, kyper::fused_mlp_scratch_bytes<float>(*shape));
+    // The fused path is timed on a GPU and where it suits a core (a 1024-wide layer in one
+    // thread's tiles would only show why it does not).
+    const bool fits = shape && (!kyper::kernels::runs_on_host<Kokkos::DefaultExecutionSpace>() ||
+                                kyper::fused_step_fits_host_core(*shape, kyper::fused_mlp_scratch_bytes<float>(*shape)));
     const auto fused = fits ? best_of_spaces([&](auto exec) {
       return measure<decltype(exec)>(n, Path::Fused, 1, window, windows);
     })

@@ -3,14 +3,15 @@
 // The fused step applies to a chain input -> dense -> ... -> dense -> output of at most
 // kFusedMaxLayers dense layers on a plain (non-sequence) input, when the optimizer does not clip by
 // global norm (that needs every gradient before any update). Trainer::fit's rule (FusedStep::Auto):
-//   - on a GPU, a single network takes the fused step when one team's scratch fits the block's
-//     shared memory (level 0): one launch per step instead of a dozen small ones;
-//   - on a host, a single network takes the general path: with its epilogues vectorized it
-//     measured 8-12% faster than the fused kernel on the benchmark's small nets (A, D) at 1 thread,
-//     and larger layers belong to BLAS anyway;
+//   - a single network takes the general path on every backend. On a host, with its epilogues
+//     vectorized, it measured 4-13% faster than the fused kernel on the benchmark's small nets
+//     (A, D) at 1 thread, and larger layers belong to BLAS anyway. On a GPU (an H200) the fused
+//     step of one network ran at 0.46 (A) and 0.50 (D) of the general path's rate: one team is one
+//     block on one of 132 SMs, and the tile kernel's 4x16 outputs per thread keep few of its threads
+//     busy (32 for A's 64-wide layers on 32 rows);
 //   - networks trained together (MultiTrainer) always take the fused step, one team per network,
-//     on every backend: one launch per step for all of them, and the host's threads spread over
-//     the networks.
+//     on every backend: one launch per step for all of them, the host's threads or the GPU's SMs
+//     spread over the networks (kyper::together_is_faster says when that beats one after the other).
 #pragma once
 
 #include <optional>
@@ -52,12 +53,6 @@ inline std::optional<FusedMlpShape> fused_mlp_shape(const GraphPlan& plan, int r
                         rows);
 }
 
-// Whether one network of this shape trains faster fused on ExecSpace (the rule above).
-template <class Scalar, class ExecSpace>
-bool fused_step_preferred(const FusedMlpShape& shape) {
-  if (runs_on_host<ExecSpace>()) return false;
-  return fused_mlp_scratch_bytes<Scalar>(shape) <= Kokkos::TeamPolicy<ExecSpace>::scratch_size_max(0);
-}
 
 // Whether the fused step of this shape suits a host core: every layer small enough for the tiled
 // kernel at the batch size, and one team's scratch within kFusedHostScratchBytes (a core's share

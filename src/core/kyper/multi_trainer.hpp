@@ -27,13 +27,17 @@ inline bool trains_together(const GraphPlan& plan, const TrainConfig& config) {
 }
 
 // Whether `networks` networks of one small shape train faster together than one after the other
-// on ExecSpace: on a GPU always (one team per network fills the device where one small network
-// leaves it mostly idle); on the host only with more than one thread. One thread runs the
-// networks' steps in turn, and cycling their weights and optimizer states through its caches
-// costs more than the shared launches save (benchmarks/training, eight copies of net A: 0.94 of
-// one after the other at 1 thread, 1.66x at 2 threads).
+// on ExecSpace. On a GPU from three networks: each network's team is one block on its own SM, at
+// about half the general path's rate for one network (an H200, nets A and D: 100k against 218k
+// samples/s for A), and eight together ran at eight times one network's fused rate (792k, 3.6x
+// one after the other), so two together would reach about 0.92 and three 1.4. On a host only
+// with more than one thread: one thread runs the networks' steps in turn, and cycling their
+// weights and optimizer states through its caches costs more than the shared launches save
+// (benchmarks/training, eight copies of net A: 0.94 of one after the other at 1 thread, 1.66x at
+// 2 threads).
+constexpr int kTogetherMinNetworksOnDevice = 3;
 inline bool together_is_faster(int networks, bool on_host, int threads) {
-  return networks > 1 && (!on_host || threads > 1);
+  return on_host ? networks > 1 && threads > 1 : networks >= kTogetherMinNetworksOnDevice;
 }
 template <class ExecSpace = Kokkos::DefaultExecutionSpace>
 bool together_is_faster(int networks) {

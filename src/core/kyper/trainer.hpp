@@ -97,7 +97,7 @@ class Trainer {
   // with status Stopped, as the stop condition does (multi-fidelity stoppers).
   void set_epoch_hook(std::function<bool(const EpochRecord&)> hook) { epoch_hook_ = std::move(hook); }
   const TrainConfig& config() const { return config_; }
-  // Auto: the fused one-kernel step where the rule in fused_step.hpp picks it; Always: wherever the
+  // Auto: the general path for a single network, by the rule in fused_step.hpp; Always: wherever the
   // graph allows it (a chain of dense layers, no clipping by norm), as MultiTrainer runs every
   // network; Never: the general path (a launch per layer and operation). The fused step does not
   // fill Network::gradients().
@@ -244,11 +244,9 @@ class Trainer {
   }
 
   std::optional<FusedMlpShape> fused_shape(int batch) const {
-    if (fused_choice_ == FusedStep::Never || config_.optimizer.clip_norm > 0) return std::nullopt;
-    std::optional<FusedMlpShape> shape = fused_mlp_shape(net_.plan(), batch);
-    if (shape && fused_choice_ == FusedStep::Auto && !fused_step_preferred<Scalar, ExecSpace>(*shape))
-      return std::nullopt;
-    return shape;
+    // Auto: a single network takes the general path (the rule in kyper/fused_step.hpp).
+    if (fused_choice_ != FusedStep::Always || config_.optimizer.clip_norm > 0) return std::nullopt;
+    return fused_mlp_shape(net_.plan(), batch);
   }
 
   // The fused kernel on rows order[first .. first+rows) of (x, y), its loss sum into batch_index.

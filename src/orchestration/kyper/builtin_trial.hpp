@@ -64,8 +64,8 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
 // The trials of one configuration under each context's id (its seed), as make_training_trial's
 // function would run them one after the other (run_trial_guarded), but trained together, one
 // fused launch per step for all, when the configuration's network is a chain of dense layers
-// (Model::fit_together) and together_is_faster says so (a GPU, or a host with more than one
-// thread); otherwise one after the other. Deadlines and multi-fidelity reports are not applied to
+// (Model::fit_together) and together_is_faster says so (three or more on a GPU, two or more on a
+// host with more than one thread); otherwise one after the other. Deadlines and multi-fidelity reports are not applied to
 // trials trained together (they are on the one-after-the-other path).
 std::vector<TrialOutcome> run_training_trials_together(std::shared_ptr<const TrainingProblem> problem,
                                                        const search::Configuration& config,

@@ -164,9 +164,8 @@ int main(int argc, char** argv) {
     if (!only.empty() && only != n.name) continue;
     // Both paths are measured; the rate reported is the path Trainer::fit picks by its rule
     // (kyper/fused_step.hpp) on the set-up that won.
-    const auto graph_plan = kyper::plan_graph(kyper::make_mlp(n.in, n.hidden, n.out, kyper::Activation::Relu));
-    const auto shape = kyper::fused_mlp_shape(graph_plan, n.batch);
     kyper::Network<float> probe(kyper::make_mlp(n.in, n.hidden, n.out, kyper::Activation::Relu), 1);
+    const auto shape = kyper::fused_mlp_shape(probe.plan(), n.batch);
     kyper::TrainConfig probe_config;
     probe_config.batch_size = n.batch;
     const bool rule_fuses = kyper::Trainer<float>(probe, probe_config).uses_fused_step(n.batch);

@@ -56,7 +56,7 @@ std::vector<Scalar> targets_for(Loss loss, int rows, int outputs, uint64_t seed)
 }
 
 // One network, its optimizer and a batch: runs the fused step or the general path on it.
-template <class Scalar, class E = Exec>
+template <class Scalar, class E>
 struct Fixture {
   Network<Scalar, E> net;
   Optimizer<Scalar, E> optimizer;

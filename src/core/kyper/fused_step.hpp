@@ -53,7 +53,6 @@ inline std::optional<FusedMlpShape> fused_mlp_shape(const GraphPlan& plan, int r
                         rows);
 }
 
-
 // Whether the fused step of this shape suits a host core: every layer small enough for the tiled
 // kernel at the batch size, and one team's scratch within kFusedHostScratchBytes (a core's share
 // of L2). Larger networks trained together still run fused, only slower than they could.

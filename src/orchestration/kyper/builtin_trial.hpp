@@ -65,8 +65,8 @@ TrialFunction make_training_trial(std::shared_ptr<const TrainingProblem> problem
 // function would run them one after the other (run_trial_guarded), but trained together, one
 // fused launch per step for all, when the configuration's network is a chain of dense layers
 // (Model::fit_together) and together_is_faster says so (three or more on a GPU, two or more on a
-// host with more than one thread); otherwise one after the other. Deadlines and multi-fidelity reports are not applied to
-// trials trained together (they are on the one-after-the-other path).
+// host with more than one thread); otherwise one after the other. Deadlines and multi-fidelity
+// reports are not applied to trials trained together (they are on the one-after-the-other path).
 std::vector<TrialOutcome> run_training_trials_together(std::shared_ptr<const TrainingProblem> problem,
                                                        const search::Configuration& config,
                                                        const std::vector<TrialContext>& contexts);

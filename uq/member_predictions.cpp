@@ -12,10 +12,6 @@ namespace kyper::uq {
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 bool is_gaussian(const Predictions& p) {
   if (p.columns.empty() || p.columns.size() % 2) return false;
   for (size_t j = 0; j < p.columns.size(); j += 2)

@@ -73,11 +73,10 @@ TrialContext make_context(std::int64_t id, int rank, const SchedulerOptions& o) 
 }
 
 // Checkpoints (Checkpointer): at most one a second besides those that reserve ids; a master reserves
-// 8 ids per worker (at least 64), a rank running its own trials 16. A resumed search skips the
-// rest of the reserve: its trial ids go on with a gap.
+// 8 ids per worker (at least 64, master_reserved_ids with MPI), a rank running its own trials 16. A
+// resumed search skips the rest of the reserve: its trial ids go on with a gap.
 constexpr double kCheckpointSeconds = 1.0;
 constexpr std::int64_t kLocalReservedIds = 16;
-std::int64_t master_reserved_ids(int workers) { return std::max<std::int64_t>(64, 8 * std::int64_t(workers)); }
 
 // Asks for one trial, runs it in this process and tells its result; the checkpoint is written
 // as `checkpoints` says after the ask (ids handed out are never reused after a kill) and after
@@ -174,6 +173,8 @@ SearchSummary run_search(search::Search& s, const TrialFunction& trial, const Sc
 
 #if KYPER_HAS_MPI
 namespace {
+std::int64_t master_reserved_ids(int workers) { return std::max<std::int64_t>(64, 8 * std::int64_t(workers)); }
+
 constexpr int kTagWork = 101, kTagResult = 102, kTagStop = 103, kTagShare = 104;
 // Progress of a running trial: worker -> master (a report) and back (the decision), or shared
 // between the ranks of a decentralized search.

@@ -22,7 +22,7 @@
 namespace kyper {
 
 namespace {
-#if KYPER_HAS_MPI
+#if KYPER_HAS_MPI && (defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP))
 int node_local_rank() {
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);

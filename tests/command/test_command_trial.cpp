@@ -133,8 +133,9 @@ TEST(CommandTrial, RenderingSubstitutesDropsInactiveArgumentsAndExportsTheRank) 
   EXPECT_EQ(env["KYPER_RANK"], "5");
   EXPECT_EQ(env["KYPER_LOCAL_RANK"], "6");
   EXPECT_EQ(env["KYPER_DEVICE"], "2");  // 6 mod 4
-  if (!getenv("CUDA_VISIBLE_DEVICES") && !getenv("HIP_VISIBLE_DEVICES") && !getenv("ROCR_VISIBLE_DEVICES"))
+  if (!getenv("CUDA_VISIBLE_DEVICES") && !getenv("HIP_VISIBLE_DEVICES") && !getenv("ROCR_VISIBLE_DEVICES")) {
     EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "2");
+  }
   EXPECT_EQ(env["HIP_VISIBLE_DEVICES"], env["CUDA_VISIBLE_DEVICES"]);
   EXPECT_EQ(env["MY_LR"], "0.001");
   EXPECT_EQ(env.count("MY_MOMENTUM"), 0u);  // inactive: not set

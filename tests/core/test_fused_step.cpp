@@ -400,7 +400,9 @@ TEST(MultiTrainer, TogetherOnlyWhereItIsFaster) {
   EXPECT_FALSE(kyper::together_is_faster(1, false, 1000));
   EXPECT_FALSE(kyper::together_is_faster(0, true, 16));
   // ctest runs the host backends with two threads, so trial groups there take the together path.
-  if (kyper::kernels::runs_on_host<Default>() && Default().concurrency() == 2) EXPECT_TRUE(kyper::together_is_faster<Default>(8));
+  if (kyper::kernels::runs_on_host<Default>() && Default().concurrency() == 2) {
+    EXPECT_TRUE(kyper::together_is_faster<Default>(8));
+  }
 }
 
 TEST(MultiTrainer, Errors) {

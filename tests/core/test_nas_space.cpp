@@ -780,7 +780,9 @@ TEST(NasRecurrent, EveryArchitectureBuildsAValidGraphForBothHeads) {
       EXPECT_EQ(space.parameter_count(a), plan.parameter_count);
       distinct_counts.insert(plan.parameter_count);
       for (const auto& n : g.nodes) {
-        if (is_recurrent(n.kind)) EXPECT_TRUE(n.return_sequences) << n.name;
+        if (is_recurrent(n.kind)) {
+          EXPECT_TRUE(n.return_sequences) << n.name;
+        }
         if (n.name.rfind("head", 0) != 0 && n.name != "output") {
           // Every layer and merge before the head keeps the sequence.
           const PlannedNode* p = find_planned(plan, n.name);
@@ -1170,7 +1172,9 @@ TEST(NasRecurrent, ArchitecturesRunForwardInANetworkStepMajorAndCausal) {
     for (size_t k = 0; k < y.size(); ++k) {
       const bool first_sample = k < per_sample;
       const bool last_step = k % per_sample >= per_sample - kTargets;
-      if (!first_sample || (c.head == SequenceHead::PerStep && !last_step)) EXPECT_EQ(y[k], y2[k]) << k;
+      if (!first_sample || (c.head == SequenceHead::PerStep && !last_step)) {
+        EXPECT_EQ(y[k], y2[k]) << k;
+      }
     }
     bool moved = false;
     for (size_t k = per_sample - kTargets; k < per_sample; ++k) moved = moved || y[k] != y2[k];

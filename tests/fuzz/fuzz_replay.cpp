@@ -160,7 +160,7 @@ class Mutator {
       case 7: {  // replace a number (a run of digits, signs, dots, exponents) by an extreme one
         std::vector<std::size_t> starts;
         for (std::size_t i = 0; i < b.size(); ++i)
-          if (std::isdigit(b[i]) && (i == 0 || !std::isalnum(b[i - 1]) && b[i - 1] != '.')) starts.push_back(i);
+          if (std::isdigit(b[i]) && (i == 0 || (!std::isalnum(b[i - 1]) && b[i - 1] != '.'))) starts.push_back(i);
         if (starts.empty()) return "nop";
         std::size_t at = starts[below(starts.size())], end = at;
         if (at > 0 && b[at - 1] == '-') --at;

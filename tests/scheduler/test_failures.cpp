@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -66,9 +67,9 @@ TEST(Failures, ThrowNanAndTimeoutAreRecordedWithReasons) {
       EXPECT_DOUBLE_EQ(*o.objective, o.config.number("x"));
     } else {
       EXPECT_FALSE(o.objective.has_value()) << mode;
-      if (mode == "throw") EXPECT_THAT(o.reason, HasSubstr("deliberate failure"));
-      if (mode == "nan") EXPECT_THAT(o.reason, HasSubstr("non-finite objective"));
-      if (mode == "slow") EXPECT_THAT(o.reason, HasSubstr("timeout"));
+      const std::map<std::string, std::string> reason_of = {
+          {"throw", "deliberate failure"}, {"nan", "non-finite objective"}, {"slow", "timeout"}};
+      EXPECT_THAT(o.reason, HasSubstr(reason_of.at(mode))) << mode;
     }
   }
   EXPECT_EQ(seen.size(), 4u) << "every failure mode should have been drawn";
@@ -107,9 +108,9 @@ TEST(Failures, BadProgressReportsFailTheTrialWithTheReason) {
       continue;
     }
     EXPECT_FALSE(o.objective.has_value()) << mode;
-    if (mode == "nan") EXPECT_THAT(o.reason, HasSubstr("not a number"));
-    if (mode == "again") EXPECT_THAT(o.reason, HasSubstr("budgets must increase"));
-    if (mode == "past") EXPECT_THAT(o.reason, HasSubstr("past the maximum budget 3"));
+    const std::map<std::string, std::string> reason_of = {
+        {"nan", "not a number"}, {"again", "budgets must increase"}, {"past", "past the maximum budget 3"}};
+    EXPECT_THAT(o.reason, HasSubstr(reason_of.at(mode))) << mode;
   }
   EXPECT_EQ(seen.size(), 4u) << "every kind of report should have been drawn";
 }

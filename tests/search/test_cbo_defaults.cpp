@@ -36,7 +36,9 @@ void check_proposals(Search& search, const std::function<double(const Configurat
     for (const auto& t : trials) {
       EXPECT_NO_THROW(search.space().validate(t.config)) << t.config.to_string();
       const bool fresh = seen.insert(t.config.to_string()).second;
-      if (size == 0 || seen.size() < size) EXPECT_TRUE(fresh) << "repeated " << t.config.to_string() << " after " << done;
+      if (size == 0 || seen.size() < size) {
+        EXPECT_TRUE(fresh) << "repeated " << t.config.to_string() << " after " << done;
+      }
     }
     for (const auto& t : trials) {
       const double y = f(t.config);

@@ -259,7 +259,9 @@ TEST(Stoppers, MayStopHoldsForEveryReportThatStops) {
       }
     }
     EXPECT_GT(stops, 20) << kind;
-    if (kind == "asha" || kind == "lce" || kind == "median") EXPECT_LT(may, reports) << kind;
+    if (kind == "asha" || kind == "lce" || kind == "median") {
+      EXPECT_LT(may, reports) << kind;
+    }
   }
   // At the full budget no report can stop a trial; asha decides only where a rung is first reached.
   auto asha = make_stopper(options("asha", 1, 27), true);
@@ -377,7 +379,9 @@ TEST(Stoppers, DigestNeverContinuesATrialTheCurrentStateWouldStop) {
         const bool can_stop = stopper->may_stop(t.id, budget - 1, budget, t.curve.size());
         const bool continues = rule->continues_by(digest, t.id, t.curve);
         const bool stop = stopper->report(t.id, budget, t.curve.back().value);
-        if (continues) ASSERT_FALSE(stop) << kind << " trial " << t.id << " at budget " << budget;
+        if (continues) {
+          ASSERT_FALSE(stop) << kind << " trial " << t.id << " at budget " << budget;
+        }
         decided += can_stop, told_by_digest += can_stop && continues, stops += stop;
         if (stop || budget >= 27) running.erase(running.begin() + (&t - running.data()));
       }

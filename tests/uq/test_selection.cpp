@@ -96,7 +96,7 @@ TEST(Selection, TopKOrdersByOwnNllAndSkipsDivergedModels) {
   std::vector<double> own;
   for (int m : top.members) {
     EXPECT_NE(m, 3);
-    own.push_back(ensemble_nll(s, Selection{{m}, {1.0}, {}}));
+    own.push_back(ensemble_nll(s, Selection{{m}, {1.0}, {}, "one member"}));
   }
   EXPECT_TRUE(std::is_sorted(own.begin(), own.end()));
   for (double w : top.weights) EXPECT_DOUBLE_EQ(w, 1.0 / 11);

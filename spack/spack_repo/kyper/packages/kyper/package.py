@@ -182,6 +182,10 @@ class Kyper(CMakePackage, CudaPackage, ROCmPackage):
             self.define_from_variant("Kyper_ENABLE_BENCHMARKS", "benchmarks"),
             # Empty (and dropped below) without +cuda, where the variant does not exist.
             self.define_from_variant("Kyper_ENABLE_CUDA_CHECKS", "cuda_checks"),
+            # -Wall -Wextra serve Kyper's developers; an install with another compiler needs neither
+            # their noise nor a build that fails on a warning.
+            self.define("Kyper_ENABLE_WARNINGS", False),
+            self.define("Kyper_WARNINGS_AS_ERRORS", False),
         ]
         if spec.satisfies("+mpi"):
             args.append(self.define("MPI_CXX_COMPILER", spec["mpi"].mpicxx))

@@ -10,7 +10,7 @@ if(Kyper_ENABLE_WARNINGS AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang" AND
    NOT Kokkos_CXX_COMPILER_ID STREQUAL "NVIDIA")
   add_compile_options(-Wall -Wextra)
   # GCC 12 reports its own AVX-512 intrinsics, inlined through Eigen's packet math, as "may be used
-  # uninitialized" (hundreds of reports in avx512fintrin.h, none in Kyper's code; GCC 13 no longer does).
+  # uninitialized" (hundreds of reports in avx512fintrin.h, none in Kyper's code; newer GCC untried).
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     add_compile_options(-Wno-maybe-uninitialized)
   endif()

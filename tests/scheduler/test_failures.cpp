@@ -58,6 +58,8 @@ TEST(Failures, ThrowNanAndTimeoutAreRecordedWithReasons) {
   if (world_rank() != 0) return;
   auto rows = search::read_results(options.output_dir + "/results.csv", space);
   ASSERT_EQ(rows.size(), 24u);
+  const std::map<std::string, std::string> reason_of = {
+      {"throw", "deliberate failure"}, {"nan", "non-finite objective"}, {"slow", "timeout"}};
   std::map<std::string, int> seen;
   for (const auto& o : rows) {
     const std::string mode = o.config.text("mode");
@@ -67,8 +69,6 @@ TEST(Failures, ThrowNanAndTimeoutAreRecordedWithReasons) {
       EXPECT_DOUBLE_EQ(*o.objective, o.config.number("x"));
     } else {
       EXPECT_FALSE(o.objective.has_value()) << mode;
-      const std::map<std::string, std::string> reason_of = {
-          {"throw", "deliberate failure"}, {"nan", "non-finite objective"}, {"slow", "timeout"}};
       EXPECT_THAT(o.reason, HasSubstr(reason_of.at(mode))) << mode;
     }
   }
@@ -98,6 +98,8 @@ TEST(Failures, BadProgressReportsFailTheTrialWithTheReason) {
   };
   run_search(search, trial, options, MPI_COMM_WORLD);
   if (world_rank() != 0) return;
+  const std::map<std::string, std::string> reason_of = {
+      {"nan", "not a number"}, {"again", "budgets must increase"}, {"past", "past the maximum budget 3"}};
   std::map<std::string, int> seen;
   for (const auto& o : search::read_results(options.output_dir + "/results.csv", space)) {
     const std::string mode = o.config.text("mode");
@@ -108,8 +110,6 @@ TEST(Failures, BadProgressReportsFailTheTrialWithTheReason) {
       continue;
     }
     EXPECT_FALSE(o.objective.has_value()) << mode;
-    const std::map<std::string, std::string> reason_of = {
-        {"nan", "not a number"}, {"again", "budgets must increase"}, {"past", "past the maximum budget 3"}};
     EXPECT_THAT(o.reason, HasSubstr(reason_of.at(mode))) << mode;
   }
   EXPECT_EQ(seen.size(), 4u) << "every kind of report should have been drawn";

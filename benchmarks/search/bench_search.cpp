@@ -5,7 +5,9 @@
 //   concurrency  the same with W simulated asynchronous workers (--workers 1,8,64): trial durations
 //                are drawn at random (exponential, mean 1), a worker that finishes is told and
 //                asked again at once, and the regret is taken after 50/100/200 *finished*
-//                evaluations; pending trials are handled by the search's own liar / qUCB;
+//                evaluations (and the simulated wall time then, in mean durations); pending trials
+//                are handled by the search's own liar / qUCB. Checkpoints: 50, 100, 200, 400, 800
+//                up to --budget, and the budget;
 //   latency      CBO's ask (refit included) after n observations in 10-D (--latency-sizes).
 // benchmarks/search/run.sh puts these next to Optuna's TPE and prints the tables.
 //
@@ -265,9 +267,10 @@ std::vector<double> run_sequential(Search& search, const Problem& p, const std::
 // The same with `workers` simulated asynchronous workers: every worker starts at once; when
 // one finishes (durations ~ Exponential(1), drawn from `seed`) its result is told and, while
 // the budget of evaluations is not handed out, it is asked for a new trial. The regret is read
-// after each checkpoint count of *finished* evaluations.
+// after each checkpoint count of *finished* evaluations, and `times` gets the simulated wall time
+// then (in mean trial durations).
 std::vector<double> run_concurrent(Search& search, const Problem& p, const std::vector<int>& checkpoints,
-                                   int workers, std::uint64_t seed) {
+                                   int workers, std::uint64_t seed, std::vector<double>& times) {
   std::mt19937_64 rng(seed * 7919 + 17);
   std::exponential_distribution<double> duration(1.0);
   struct Running {
@@ -294,8 +297,10 @@ std::vector<double> run_concurrent(Search& search, const Problem& p, const std::
     search.tell(Result::success(r.id, r.y));
     best = std::min(best, r.y);
     ++finished;
-    if (std::find(checkpoints.begin(), checkpoints.end(), finished) != checkpoints.end())
+    if (std::find(checkpoints.begin(), checkpoints.end(), finished) != checkpoints.end()) {
       out.push_back(log10_regret(best - p.f_min));
+      times.push_back(r.end);
+    }
     start(r.end, 1);
   }
   return out;
@@ -362,7 +367,8 @@ bool listed(const std::string& list, const std::string& name) {
 
 void print_row(const char* kind, const std::string& method, const Problem& p, int workers, int seeds,
                double seconds, const std::vector<int>& checkpoints,
-               const std::vector<std::vector<double>>& runs, const std::string& describe) {
+               const std::vector<std::vector<double>>& runs, const std::string& describe,
+               const std::vector<std::vector<double>>& times = {}) {
   std::printf("{\"kind\": \"%s\", \"method\": \"%s\", \"function\": \"%s\", \"workers\": %d, \"seeds\": %d, "
               "\"seconds\": %.2f, \"describe\": \"%s\", \"log10_regret\": {",
               kind, method.c_str(), p.name.c_str(), workers, seeds, seconds, describe.c_str());
@@ -371,7 +377,18 @@ void print_row(const char* kind, const std::string& method, const Problem& p, in
     for (std::size_t s = 0; s < runs.size(); ++s) std::printf("%s%.5f", s ? ", " : "", runs[s][k]);
     std::printf("]");
   }
-  std::printf("}}\n");
+  std::printf("}");
+  // Mean simulated wall time at each checkpoint (concurrency only).
+  if (!times.empty()) {
+    std::printf(", \"wall_time\": {");
+    for (std::size_t k = 0; k < checkpoints.size(); ++k) {
+      double sum = 0;
+      for (const auto& t : times) sum += t[k];
+      std::printf("%s\"%d\": %.3f", k ? ", " : "", checkpoints[k], sum / static_cast<double>(times.size()));
+    }
+    std::printf("}");
+  }
+  std::printf("}\n");
   std::fflush(stdout);
 }
 
@@ -423,7 +440,7 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<int> checkpoints;
-  for (int c : {50, 100, 200})
+  for (int c : {50, 100, 200, 400, 800})
     if (c <= budget) checkpoints.push_back(c);
   if (checkpoints.empty() || checkpoints.back() != budget) checkpoints.push_back(budget);
 
@@ -458,13 +475,14 @@ int main(int argc, char** argv) {
       if (!listed(only, p.name)) continue;
       for (int w : workers)
         for (const std::string& method : methods) {
-          std::vector<std::vector<double>> runs;
+          std::vector<std::vector<double>> runs, times(static_cast<std::size_t>(seeds));
           const auto start = std::chrono::steady_clock::now();
           for (int seed = 0; seed < seeds; ++seed)
-            runs.push_back(run_concurrent(*make(method, p, seed), p, checkpoints, w, static_cast<std::uint64_t>(seed)));
+            runs.push_back(run_concurrent(*make(method, p, seed), p, checkpoints, w, static_cast<std::uint64_t>(seed),
+                                          times[static_cast<std::size_t>(seed)]));
           const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           print_row("concurrency", method, p, w, seeds, seconds, checkpoints, runs,
-                    method == "kyper_random" ? "random" : describe_defaults(cbo, p.space));
+                    method == "kyper_random" ? "random" : describe_defaults(cbo, p.space), times);
         }
     }
   if (listed(modes, "latency"))

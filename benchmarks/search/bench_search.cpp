@@ -1,13 +1,13 @@
 // Search benchmark (not a test). Prints JSON lines:
-//   regret       best-found regret (best f - f_min) after 50/100/200 evaluations, per seed, of CBO
+//   regret       best-found regret (best f - f_min) at each checkpoint (50, 100, 200, 400, 800
+//                evaluations up to --budget, and the budget itself), per seed, of CBO
 //                (its defaults unless flags override them) and random search, one ask/tell at a
 //                time (the sequential setting TPE runs in);
 //   concurrency  the same with W simulated asynchronous workers (--workers 1,8,64): trial durations
 //                are drawn at random (exponential, mean 1), a worker that finishes is told and
-//                asked again at once, and the regret is taken after 50/100/200 *finished*
-//                evaluations (and the simulated wall time then, in mean durations); pending trials
-//                are handled by the search's own liar / qUCB. Checkpoints: 50, 100, 200, 400, 800
-//                up to --budget, and the budget;
+//                asked again at once, and the regret is taken at each checkpoint count of
+//                *finished* evaluations, with the simulated wall time then (in mean durations);
+//                pending trials are handled by the search's own liar / qUCB;
 //   latency      CBO's ask (refit included) after n observations in 10-D (--latency-sizes).
 // benchmarks/search/run.sh puts these next to Optuna's TPE and prints the tables.
 //
